@@ -8,5 +8,14 @@
 namespace normcheck::cli {
 
 void add_describe_command(CLI::App& app, int& exit_code);
+void add_bench_command(CLI::App& app, int& exit_code);
+void add_generate_command(CLI::App& app, int& exit_code);
+void add_verify_fixtures_command(CLI::App& app, int& exit_code);
+void add_import_onnx_command(CLI::App& app, int& exit_code);
+void add_run_command(CLI::App& app, int& exit_code);
+void add_compare_command(CLI::App& app, int& exit_code);
+void add_merge_command(CLI::App& app, int& exit_code);
+void add_tolerances_command(CLI::App& app, int& exit_code);
+void add_run_mpi_command(CLI::App& app, int& exit_code);
 
 }  // namespace normcheck::cli

@@ -14,6 +14,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   int exit_code = 0;
   normcheck::cli::add_describe_command(app, exit_code);
+  normcheck::cli::add_bench_command(app, exit_code);
+  normcheck::cli::add_generate_command(app, exit_code);
+  normcheck::cli::add_verify_fixtures_command(app, exit_code);
+  normcheck::cli::add_import_onnx_command(app, exit_code);
+  normcheck::cli::add_run_command(app, exit_code);
+  normcheck::cli::add_compare_command(app, exit_code);
+  normcheck::cli::add_merge_command(app, exit_code);
+  normcheck::cli::add_tolerances_command(app, exit_code);
+  normcheck::cli::add_run_mpi_command(app, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

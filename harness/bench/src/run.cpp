@@ -1,0 +1,178 @@
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "bench_tensor.hpp"
+#include "median.hpp"
+#include "normcheck/backend/loaded_backend.hpp"
+#include "normcheck/bench/bench.hpp"
+
+namespace normcheck::bench {
+
+namespace {
+
+// The tensors of one problem, shared by every backend and both directions.
+struct Buffers {
+  BenchTensor x, gamma, beta, running_mean, running_var, y, saved_mean, saved_rstd;
+  BenchTensor dy, dx, dgamma, dbeta;
+  nc_forward_args forward{};
+  nc_backward_args backward{};
+
+  explicit Buffers(const model::Problem& p) {
+    const auto& shape = p.shape;
+    const bool row_op = p.op == model::Op::layer_norm || p.op == model::Op::rms_norm;
+    const auto axis = std::ptrdiff_t(row_op ? p.resolved_norm_axis() : 0);
+    const std::vector<std::int64_t> params =
+        row_op ? std::vector<std::int64_t>(shape.begin() + axis, shape.end())
+               : std::vector<std::int64_t>{p.channels()};
+    std::vector<std::int64_t> saved;
+    switch (p.op) {
+      case model::Op::instance_norm:
+        saved = {p.batch(), p.channels()};
+        break;
+      case model::Op::group_norm:
+        saved = {p.batch(), p.groups};
+        break;
+      case model::Op::batch_norm:
+        saved = {p.channels()};
+        break;
+      default:
+        saved.assign(shape.begin(), shape.begin() + axis);
+    }
+    model::Rng rng_x(p.seed, 1), rng_params(p.seed, 2), rng_dy(p.seed, 3);
+    x = BenchTensor(p.data, shape);
+    x.fill_uniform(rng_x, -1.0, 1.0);
+    gamma = BenchTensor(p.param, params);
+    gamma.fill_uniform(rng_params, 0.5, 1.5);
+    beta = BenchTensor(p.param, params);
+    beta.fill_uniform(rng_params, -0.5, 0.5);
+    if (p.has_running_stats()) {
+      running_mean = BenchTensor(p.stats, {p.channels()});
+      running_var = BenchTensor(p.stats, {p.channels()});
+      running_var.fill_uniform(rng_params, 0.5, 1.5);
+    }
+    y = BenchTensor(p.data, shape);
+    if (p.op != model::Op::rms_norm) saved_mean = BenchTensor(p.stats, saved);
+    saved_rstd = BenchTensor(p.stats, saved);
+    dy = BenchTensor(p.data, shape);
+    dy.fill_uniform(rng_dy, -1.0, 1.0);
+    dx = BenchTensor(p.data, shape);
+    dgamma = BenchTensor(p.param, params);
+    dbeta = BenchTensor(p.param, params);
+
+    forward.x = x.get();
+    forward.gamma = gamma.get();
+    forward.beta = beta.get();
+    forward.running_mean = running_mean.get();
+    forward.running_var = running_var.get();
+    forward.y = y.get();
+    forward.saved_mean = saved_mean.get();
+    forward.saved_rstd = saved_rstd.get();
+    backward.dy = dy.get();
+    backward.x = x.get();
+    backward.gamma = gamma.get();
+    backward.saved_mean = saved_mean.get();
+    backward.saved_rstd = saved_rstd.get();
+    backward.running_mean = running_mean.get();
+    backward.running_var = running_var.get();
+    backward.dx = dx.get();
+    backward.dgamma = dgamma.get();
+    backward.dbeta = dbeta.get();
+  }
+};
+
+// Median seconds of `reps` calls after one warm-up call, or the first
+// failure's message.
+template <class Call>
+double time_calls(int reps, std::string& failure, Call&& call) {
+  std::vector<double> seconds;
+  for (int r = -1; r < reps; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::string error = call();
+    const auto stop = std::chrono::steady_clock::now();
+    if (!error.empty()) {
+      failure = error;
+      return 0.0;
+    }
+    if (r >= 0) seconds.push_back(std::chrono::duration<double>(stop - start).count());
+  }
+  return median(seconds);
+}
+
+std::string status_text(nc_status status, const char* message) {
+  if (status == NC_OK) return "";
+  const char* kind = status == NC_UNSUPPORTED        ? "unsupported"
+                     : status == NC_INVALID_ARGUMENT ? "invalid argument"
+                                                     : "error";
+  return std::string(kind) + ": " + message;
+}
+
+}  // namespace
+
+std::string cpu_model_name() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  return "unknown";
+}
+
+Report run(const Options& options, void (*progress)(const Result&)) {
+  if (options.reps < 1) throw model::InputError("--reps must be at least 1");
+  if (options.threads < 0) throw model::InputError("--threads must be at least 1");
+  if (options.scale < 1) throw model::InputError("--scale must be at least 1");
+  Report report;
+  report.machine = cpu_model_name();
+  report.cores = int(std::max(1u, std::thread::hardware_concurrency()));
+  report.threads = options.threads > 0 ? options.threads : report.cores;
+  report.reps = options.reps;
+  const std::string threads = std::to_string(report.threads);
+  setenv("NORMCHECK_CPU_THREADS", threads.c_str(), 1);
+  setenv("OMP_NUM_THREADS", threads.c_str(), 1);
+
+  std::vector<backend::LoadedBackend> backends;
+  for (const auto& name : options.backends) backends.push_back(backend::LoadedBackend::load(name));
+  report.copy = measure_copy_bandwidth(report.threads, std::max(3, options.reps));
+
+  for (const auto dtype : options.dtypes)
+    for (const auto op : options.ops) {
+      const auto workloads = workloads_for(op, dtype, options.scale);
+      for (std::size_t w = 0; w < workloads.size(); w += 2) {  // (forward, backward) pairs
+        Buffers buffers(workloads[w].problem);
+        const nc_problem abi = model::to_abi(workloads[w].problem);
+        for (const auto& b : backends) {
+          const auto& table = b.table();
+          char message[512] = "";
+          const std::string declined =
+              status_text(table.supports(&abi, message, sizeof message), message);
+          for (std::size_t k = w; k < w + 2; ++k) {
+            Result r{b.name(), workloads[k], 0.0, 0.0, 0.0, declined};
+            const bool forward = workloads[k].direction == Direction::forward;
+            if (r.skipped.empty() && !forward && table.backward == nullptr)
+              r.skipped = "no backward()";
+            if (r.skipped.empty())
+              r.median_seconds = time_calls(options.reps, r.skipped, [&] {
+                const nc_status s =
+                    forward ? table.forward(&abi, &buffers.forward, message, sizeof message)
+                            : table.backward(&abi, &buffers.backward, message, sizeof message);
+                return status_text(s, message);
+              });
+            if (r.skipped.empty()) {
+              r.gbps = r.workload.bytes / r.median_seconds / 1e9;
+              r.percent_of_copy = 100.0 * r.gbps / report.copy.gbps;
+            }
+            if (progress != nullptr) progress(r);
+            report.results.push_back(r);
+          }
+        }
+      }
+    }
+  return report;
+}
+
+}  // namespace normcheck::bench

@@ -1,0 +1,517 @@
+#include "normcheck/runner/executor.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <thread>
+
+#include "normcheck/fixture/schema.hpp"
+#include "normcheck/runner/guarded_buffer.hpp"
+#include "normcheck/runner/in_process_group.hpp"
+#include "normcheck/runner/scenarios.hpp"
+
+namespace normcheck::runner {
+
+namespace {
+
+namespace names = fixture::names;
+using fixture::Tensor;
+using model::Problem;
+
+constexpr std::size_t kMessageSize = 1024;
+
+enum class Role { input, output };
+
+// A buffer a call touches: inputs must come back unchanged, outputs are
+// emitted under `emit_as` (when not empty) if the call succeeds.
+struct Binding {
+  std::string name;
+  GuardedBuffer* buffer;
+  Role role;
+  std::string emit_as;
+};
+
+struct CallOutcome {
+  nc_status status = NC_OK;
+  std::string message;
+};
+
+const Tensor* find(const std::map<std::string, Tensor>& m, const std::string& name) {
+  const auto it = m.find(name);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+std::optional<GuardedBuffer> maybe_input(const Tensor* t) {
+  if (t == nullptr) return std::nullopt;
+  return GuardedBuffer::input(*t);
+}
+
+DLTensor* dl(std::optional<GuardedBuffer>& b) {
+  return b ? b->tensor() : nullptr;
+}
+
+Problem with_batch(Problem p, std::int64_t rows, model::Mode mode) {
+  p.shape[0] = rows;
+  p.mode = mode;
+  p.shards.clear();
+  return p;
+}
+
+// The buffers of one forward call.
+struct ForwardIO {
+  Problem problem;
+  nc_problem abi{};
+  std::optional<GuardedBuffer> x, residual, gamma, beta, running_mean, running_var;
+  std::optional<GuardedBuffer> y, residual_out, saved_mean, saved_rstd;
+
+  nc_forward_args args(const nc_collectives* collectives) {
+    return nc_forward_args{
+        dl(x), dl(residual),     dl(gamma),      dl(beta),       dl(running_mean), dl(running_var),
+        dl(y), dl(residual_out), dl(saved_mean), dl(saved_rstd), collectives};
+  }
+
+  // `step` > 0: emit the updated running statistics as running_*_step<step>
+  // (under `running_prefix`, which later training steps leave empty so
+  // that they continue the main run's trajectory).
+  std::vector<Binding> bindings(const std::string& prefix, int step) {
+    return bindings(prefix, step, prefix);
+  }
+  std::vector<Binding> bindings(const std::string& prefix, int step,
+                                const std::string& running_prefix) {
+    std::vector<Binding> b;
+    const auto in = [&](const char* name, std::optional<GuardedBuffer>& buf) {
+      if (buf) b.push_back({name, &*buf, Role::input, ""});
+    };
+    const auto out = [&](const char* name, std::optional<GuardedBuffer>& buf) {
+      if (buf) b.push_back({name, &*buf, Role::output, prefix + name});
+    };
+    in(names::x, x);
+    in(names::residual, residual);
+    in(names::gamma, gamma);
+    in(names::beta, beta);
+    if (fixture::updates_running_stats(problem)) {
+      if (running_mean)
+        b.push_back({names::running_mean, &*running_mean, Role::output,
+                     step > 0 ? running_prefix + names::running_mean_step(step) : ""});
+      if (running_var)
+        b.push_back({names::running_var, &*running_var, Role::output,
+                     step > 0 ? running_prefix + names::running_var_step(step) : ""});
+    } else {
+      in(names::running_mean, running_mean);
+      in(names::running_var, running_var);
+    }
+    out(names::y, y);
+    out(names::residual_out, residual_out);
+    out(names::saved_mean, saved_mean);
+    out(names::saved_rstd, saved_rstd);
+    return b;
+  }
+};
+
+// The buffers of one backward call (its other inputs live in a ForwardIO).
+struct BackwardIO {
+  std::optional<GuardedBuffer> dy, dx, dresidual, dgamma, dbeta;
+};
+
+class Executor {
+ public:
+  Executor(const nc_backend_v1& b, const fixture::Case& c, ReportWriter& out)
+      : b_(b), c_(c), p_(c.problem), s_(scenarios_for(c)), out_(out) {}
+
+  void run();
+
+ private:
+  nc_status invoke(std::string_view name, const std::function<CallOutcome()>& body,
+                   const std::vector<Binding>& bindings);
+  // A call the backend cannot take (no such function in its table).
+  nc_status decline(std::string_view name, std::string_view message,
+                    const std::vector<Binding>& bindings) {
+    out_.begin_call(name, expected_outputs(bindings));
+    out_.end_call(NC_UNSUPPORTED, message, 0.0);
+    return NC_UNSUPPORTED;
+  }
+  static std::vector<std::string> expected_outputs(const std::vector<Binding>& bindings) {
+    std::vector<std::string> e;
+    for (const auto& b : bindings)
+      if (!b.emit_as.empty()) e.push_back(b.emit_as);
+    return e;
+  }
+
+  const Tensor& input(const std::string& name) const { return c_.inputs.at(name); }
+
+  ForwardIO make_forward(const Problem& call, const Tensor& x, std::int64_t first_row,
+                         std::optional<GuardedBuffer> running_mean,
+                         std::optional<GuardedBuffer> running_var) const;
+  BackwardIO make_backward(const Problem& call, std::int64_t first_row) const;
+
+  nc_status forward(std::string_view name, ForwardIO& io, const std::string& prefix, int step);
+  nc_status backward(std::string_view name, ForwardIO& fio, BackwardIO& bio,
+                     const std::string& prefix);
+  std::vector<Binding> backward_bindings(ForwardIO& fio, BackwardIO& bio,
+                                         const std::string& prefix) const;
+  nc_backward_args backward_args(ForwardIO& fio, BackwardIO& bio,
+                                 const nc_collectives* collectives) const;
+
+  void run_plain();
+  void run_main(const std::string& prefix);
+  void run_trajectory(ForwardIO& first);
+  void run_sync(const std::string& prefix);
+  void run_conv_bn(const std::string& prefix);
+
+  const nc_backend_v1& b_;
+  const fixture::Case& c_;
+  const Problem& p_;
+  Scenarios s_;
+  ReportWriter& out_;
+};
+
+nc_status Executor::invoke(std::string_view name, const std::function<CallOutcome()>& body,
+                           const std::vector<Binding>& bindings) {
+  std::vector<Tensor> before;
+  for (const auto& b : bindings)
+    before.push_back(b.role == Role::input ? b.buffer->contents() : Tensor{});
+  out_.begin_call(name, expected_outputs(bindings));
+  const auto start = std::chrono::steady_clock::now();
+  const CallOutcome outcome = body();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out_.end_call(outcome.status, outcome.message, seconds);
+  for (std::size_t i = 0; i < bindings.size(); ++i) {
+    const Binding& b = bindings[i];
+    const auto damage = b.buffer->guard_damage();
+    if (damage.any())
+      out_.overrun(fmt::format("{}: {} guard bytes changed before the tensor, {} after", b.name,
+                               damage.before, damage.after));
+    if (b.role == Role::input && !b.buffer->equals(before[i])) out_.modified_input(b.name);
+  }
+  if (outcome.status == NC_OK)
+    for (const auto& b : bindings)
+      if (!b.emit_as.empty()) out_.output(b.emit_as, b.buffer->contents());
+  return outcome.status;
+}
+
+CallOutcome call_backend(const std::function<nc_status(char*, std::size_t)>& fn) {
+  char message[kMessageSize] = {};
+  CallOutcome o;
+  o.status = fn(message, sizeof message);
+  message[kMessageSize - 1] = '\0';
+  o.message = message;
+  return o;
+}
+
+ForwardIO Executor::make_forward(const Problem& call, const Tensor& x, std::int64_t first_row,
+                                 std::optional<GuardedBuffer> running_mean,
+                                 std::optional<GuardedBuffer> running_var) const {
+  ForwardIO io;
+  io.problem = call;
+  io.abi = model::to_abi(call);
+  const std::int64_t rows = call.shape[0];
+  io.x = GuardedBuffer::input_rows(x, first_row, rows);
+  if (const Tensor* r = find(c_.inputs, names::residual))
+    io.residual = GuardedBuffer::input_rows(*r, first_row, rows);
+  io.gamma = maybe_input(find(c_.inputs, names::gamma));
+  io.beta = maybe_input(find(c_.inputs, names::beta));
+  if (fixture::has_running_stat_inputs(call)) {
+    io.running_mean =
+        running_mean ? std::move(running_mean) : maybe_input(find(c_.inputs, names::running_mean));
+    io.running_var =
+        running_var ? std::move(running_var) : maybe_input(find(c_.inputs, names::running_var));
+  }
+  io.y = GuardedBuffer::output(call.data, call.shape);
+  if (call.residual) io.residual_out = GuardedBuffer::output(call.data, call.shape);
+  // Saved statistics are always offered (the backward needs them); only
+  // those the golden holds are checked.
+  if (call.op != model::Op::rms_norm)
+    io.saved_mean = GuardedBuffer::output(call.stats, fixture::stat_shape(call));
+  io.saved_rstd = GuardedBuffer::output(call.stats, fixture::stat_shape(call));
+  return io;
+}
+
+BackwardIO Executor::make_backward(const Problem& call, std::int64_t first_row) const {
+  BackwardIO io;
+  io.dy = GuardedBuffer::input_rows(input(names::dy), first_row, call.shape[0]);
+  io.dx = GuardedBuffer::output(call.data, call.shape);
+  if (call.residual) io.dresidual = GuardedBuffer::output(call.data, call.shape);
+  if (call.scale) io.dgamma = GuardedBuffer::output(call.param, fixture::param_shape(call));
+  if (call.shift) io.dbeta = GuardedBuffer::output(call.param, fixture::param_shape(call));
+  return io;
+}
+
+nc_status Executor::forward(std::string_view name, ForwardIO& io, const std::string& prefix,
+                            int step) {
+  return invoke(
+      name,
+      [&] {
+        const nc_forward_args args = io.args(nullptr);
+        return call_backend(
+            [&](char* m, std::size_t n) { return b_.forward(&io.abi, &args, m, n); });
+      },
+      io.bindings(prefix, step));
+}
+
+nc_backward_args Executor::backward_args(ForwardIO& fio, BackwardIO& bio,
+                                         const nc_collectives* collectives) const {
+  const bool running = fixture::normalizes_with_running_stats(fio.problem);
+  return nc_backward_args{dl(bio.dy),
+                          fio.residual_out ? fio.residual_out->tensor() : dl(fio.x),
+                          dl(fio.gamma),
+                          dl(fio.saved_mean),
+                          dl(fio.saved_rstd),
+                          running ? dl(fio.running_mean) : nullptr,
+                          running ? dl(fio.running_var) : nullptr,
+                          dl(bio.dx),
+                          dl(bio.dresidual),
+                          dl(bio.dgamma),
+                          dl(bio.dbeta),
+                          collectives};
+}
+
+std::vector<Binding> Executor::backward_bindings(ForwardIO& fio, BackwardIO& bio,
+                                                 const std::string& prefix) const {
+  std::vector<Binding> b;
+  const auto in = [&](const char* name, std::optional<GuardedBuffer>& buf) {
+    if (buf) b.push_back({name, &*buf, Role::input, ""});
+  };
+  const auto out = [&](const char* name, std::optional<GuardedBuffer>& buf) {
+    if (buf) b.push_back({name, &*buf, Role::output, prefix + name});
+  };
+  in(names::dy, bio.dy);
+  if (fio.residual_out)
+    in(names::residual_out, fio.residual_out);
+  else
+    in(names::x, fio.x);
+  in(names::gamma, fio.gamma);
+  in(names::saved_mean, fio.saved_mean);
+  in(names::saved_rstd, fio.saved_rstd);
+  if (fixture::normalizes_with_running_stats(fio.problem)) {
+    in(names::running_mean, fio.running_mean);
+    in(names::running_var, fio.running_var);
+  }
+  out(names::dx, bio.dx);
+  out("dresidual", bio.dresidual);
+  out(names::dgamma, bio.dgamma);
+  out(names::dbeta, bio.dbeta);
+  return b;
+}
+
+nc_status Executor::backward(std::string_view name, ForwardIO& fio, BackwardIO& bio,
+                             const std::string& prefix) {
+  if (b_.backward == nullptr)
+    return decline(name, "the backend's table has no backward()",
+                   backward_bindings(fio, bio, prefix));
+  return invoke(
+      name,
+      [&] {
+        const nc_backward_args args = backward_args(fio, bio, nullptr);
+        return call_backend(
+            [&](char* m, std::size_t n) { return b_.backward(&fio.abi, &args, m, n); });
+      },
+      backward_bindings(fio, bio, prefix));
+}
+
+void Executor::run() {
+  char reason[kMessageSize] = {};
+  const nc_problem abi = model::to_abi(p_);
+  const nc_status supported = b_.supports(&abi, reason, sizeof reason);
+  reason[kMessageSize - 1] = '\0';
+  out_.supports(supported, reason);
+  if (supported != NC_OK) return;
+  if (s_.conv_bn) {
+    run_conv_bn("");
+    run_conv_bn(prefix::rerun);
+  } else if (s_.sync) {
+    run_sync("");
+    run_sync(prefix::rerun);
+  } else {
+    run_plain();
+  }
+}
+
+void Executor::run_main(const std::string& prefix) {
+  const std::string suffix = prefix.empty() ? "" : " (" + prefix.substr(0, prefix.size() - 1) + ")";
+  ForwardIO fio = make_forward(p_, input(names::x), 0, std::nullopt, std::nullopt);
+  if (forward("forward" + suffix, fio, prefix, 1) != NC_OK) return;
+  if (s_.backward) {
+    BackwardIO bio = make_backward(p_, 0);
+    backward("backward" + suffix, fio, bio, prefix);
+  }
+  if (prefix.empty() && s_.trajectory) run_trajectory(fio);
+}
+
+void Executor::run_plain() {
+  run_main("");
+  const std::int64_t n = p_.batch();
+  const bool running = fixture::normalizes_with_running_stats(p_);
+  if (s_.eval_single && running) {  // one sample of an eval-mode batch alone
+    ForwardIO io = make_forward(with_batch(p_, 1, p_.mode), input(names::x), n - 1, std::nullopt,
+                                std::nullopt);
+    forward("forward (one sample)", io, prefix::single, 0);
+  }
+  if (s_.train_eval_identity) {
+    ForwardIO io = make_forward(with_batch(p_, n, model::Mode::eval), input(names::x), 0,
+                                std::nullopt, std::nullopt);
+    forward("forward (eval mode)", io, prefix::eval_mode, 0);
+  }
+  run_main(prefix::rerun);
+  if (s_.batch_invariance) {
+    const std::int64_t first = s_.sub_batch_first;
+    const Problem sub = with_batch(p_, n - first, p_.mode);
+    ForwardIO fio = make_forward(sub, input(names::x), first, std::nullopt, std::nullopt);
+    if (forward("forward (sub-batch)", fio, prefix::sub, 0) == NC_OK && s_.backward) {
+      BackwardIO bio = make_backward(sub, first);
+      backward("backward (sub-batch)", fio, bio, prefix::sub);
+    }
+  }
+}
+
+void Executor::run_trajectory(ForwardIO& first) {
+  // Carry the backend's own running statistics from step to step.
+  std::optional<GuardedBuffer> running_mean = std::move(first.running_mean);
+  std::optional<GuardedBuffer> running_var = std::move(first.running_var);
+  for (int k = 1; k < p_.steps; ++k) {
+    ForwardIO io = make_forward(p_, input(names::x_step(k)), 0, std::move(running_mean),
+                                std::move(running_var));
+    const nc_status st = invoke(
+        fmt::format("forward (step {})", k + 1),
+        [&] {
+          const nc_forward_args args = io.args(nullptr);
+          return call_backend(
+              [&](char* m, std::size_t n) { return b_.forward(&io.abi, &args, m, n); });
+        },
+        io.bindings(fmt::format("step{}/", k + 1), k + 1, ""));
+    running_mean = std::move(io.running_mean);
+    running_var = std::move(io.running_var);
+    if (st != NC_OK) return;
+  }
+  const Tensor final_mean = running_mean->contents(), final_var = running_var->contents();
+  const Problem eval = with_batch(p_, p_.batch(), model::Mode::eval);
+  ForwardIO io =
+      make_forward(eval, input(names::eval_x), 0, std::move(running_mean), std::move(running_var));
+  forward("forward (eval after training)", io, prefix::eval, 0);
+  if (s_.eval_single) {
+    ForwardIO one =
+        make_forward(with_batch(p_, 1, model::Mode::eval), input(names::eval_x), p_.batch() - 1,
+                     GuardedBuffer::input(final_mean), GuardedBuffer::input(final_var));
+    forward("forward (eval, one sample)", one, prefix::single, 0);
+  }
+}
+
+void Executor::run_sync(const std::string& prefix) {
+  const int ranks = int(p_.shards.size());
+  std::vector<ForwardIO> fio;
+  std::vector<BackwardIO> bio;
+  std::int64_t first = 0;
+  for (int r = 0; r < ranks; ++r) {
+    const Problem shard = with_batch(p_, p_.shards[std::size_t(r)], p_.mode);
+    fio.push_back(make_forward(shard, input(names::x), first, std::nullopt, std::nullopt));
+    if (s_.backward) bio.push_back(make_backward(shard, first));
+    first += p_.shards[std::size_t(r)];
+  }
+  // Every rank calls at once, each on its own thread, meeting in the
+  // all-reduce; the first failing rank's status is the call's.
+  const auto all_ranks =
+      [&](const std::function<nc_status(int, const nc_collectives*, char*, std::size_t)>& call) {
+        InProcessGroup group(ranks);
+        std::vector<CallOutcome> outcomes(static_cast<std::size_t>(ranks));
+        std::vector<std::thread> threads;
+        for (int r = 0; r < ranks; ++r)
+          threads.emplace_back([&, r] {
+            outcomes[std::size_t(r)] = call_backend(
+                [&](char* m, std::size_t n) { return call(r, group.collectives(r), m, n); });
+            group.leave(r);
+          });
+        for (auto& t : threads) t.join();
+        for (int r = 0; r < ranks; ++r)
+          if (outcomes[std::size_t(r)].status != NC_OK)
+            return CallOutcome{outcomes[std::size_t(r)].status,
+                               fmt::format("rank {}: {}", r, outcomes[std::size_t(r)].message)};
+        return CallOutcome{};
+      };
+  const std::string suffix = prefix.empty() ? "" : ", " + prefix.substr(0, prefix.size() - 1);
+  std::vector<Binding> forward_bindings;
+  for (int r = 0; r < ranks; ++r)
+    for (auto& b : fio[std::size_t(r)].bindings(prefix + prefix::rank(r), 1))
+      forward_bindings.push_back(b);
+  const nc_status st = invoke(
+      fmt::format("forward (SyncBN, {} ranks{})", ranks, suffix),
+      [&] {
+        return all_ranks([&](int r, const nc_collectives* c, char* m, std::size_t n) {
+          auto& io = fio[std::size_t(r)];
+          const nc_forward_args args = io.args(c);
+          return b_.forward(&io.abi, &args, m, n);
+        });
+      },
+      forward_bindings);
+  if (st != NC_OK || !s_.backward) return;
+  const std::string backward_name = fmt::format("backward (SyncBN, {} ranks{})", ranks, suffix);
+  std::vector<Binding> backward_bindings_all;
+  for (int r = 0; r < ranks; ++r)
+    for (auto& b :
+         backward_bindings(fio[std::size_t(r)], bio[std::size_t(r)], prefix + prefix::rank(r)))
+      backward_bindings_all.push_back(b);
+  if (b_.backward == nullptr) {
+    decline(backward_name, "the backend's table has no backward()", backward_bindings_all);
+    return;
+  }
+  invoke(
+      backward_name,
+      [&] {
+        return all_ranks([&](int r, const nc_collectives* c, char* m, std::size_t n) {
+          const nc_backward_args args = backward_args(fio[std::size_t(r)], bio[std::size_t(r)], c);
+          return b_.backward(&fio[std::size_t(r)].abi, &args, m, n);
+        });
+      },
+      backward_bindings_all);
+}
+
+void Executor::run_conv_bn(const std::string& prefix) {
+  const std::string name = prefix.empty() ? "conv_bn_fold" : "conv_bn_fold (rerun)";
+  GuardedBuffer weight = GuardedBuffer::input(input(names::conv_weight));
+  std::optional<GuardedBuffer> bias = maybe_input(find(c_.inputs, names::conv_bias));
+  std::optional<GuardedBuffer> gamma = maybe_input(find(c_.inputs, names::gamma));
+  std::optional<GuardedBuffer> beta = maybe_input(find(c_.inputs, names::beta));
+  GuardedBuffer running_mean = GuardedBuffer::input(input(names::running_mean));
+  GuardedBuffer running_var = GuardedBuffer::input(input(names::running_var));
+  GuardedBuffer folded_weight = GuardedBuffer::output(p_.data, weight.shape());
+  GuardedBuffer folded_bias = GuardedBuffer::output(p_.data, {p_.conv.out_channels});
+  std::vector<Binding> bindings{
+      {names::conv_weight, &weight, Role::input, ""},
+      {names::running_mean, &running_mean, Role::input, ""},
+      {names::running_var, &running_var, Role::input, ""},
+      {names::folded_weight, &folded_weight, Role::output, prefix + names::folded_weight},
+      {names::folded_bias, &folded_bias, Role::output, prefix + names::folded_bias}};
+  if (bias) bindings.push_back({names::conv_bias, &*bias, Role::input, ""});
+  if (gamma) bindings.push_back({names::gamma, &*gamma, Role::input, ""});
+  if (beta) bindings.push_back({names::beta, &*beta, Role::input, ""});
+  if (b_.conv_bn_fold == nullptr) {
+    decline(name, "the backend's table has no conv_bn_fold()", bindings);
+    return;
+  }
+  const nc_problem abi = model::to_abi(p_);
+  invoke(
+      name,
+      [&] {
+        const nc_conv_bn_fold_args args{weight.tensor(),
+                                        dl(bias),
+                                        dl(gamma),
+                                        dl(beta),
+                                        running_mean.tensor(),
+                                        running_var.tensor(),
+                                        p_.eps,
+                                        folded_weight.tensor(),
+                                        folded_bias.tensor()};
+        return call_backend(
+            [&](char* m, std::size_t n) { return b_.conv_bn_fold(&abi, &args, m, n); });
+      },
+      bindings);
+}
+
+}  // namespace
+
+void execute_case(const nc_backend_v1& backend, const fixture::Case& c, ReportWriter& out) {
+  Executor(backend, c, out).run();
+}
+
+}  // namespace normcheck::runner

@@ -1,0 +1,581 @@
+#include "normcheck/runner/judge.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <optional>
+
+#include "normcheck/compare/error_model.hpp"
+#include "normcheck/compare/metrics.hpp"
+#include "normcheck/runner/guarded_buffer.hpp"
+#include "normcheck/runner/scenarios.hpp"
+
+namespace normcheck::runner {
+
+namespace {
+
+namespace names = fixture::names;
+using compare::Status;
+using fixture::Tensor;
+using report::Record;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string signal_name(int sig) {
+  const char* abbrev = sigabbrev_np(sig);
+  const char* text = strsignal(sig);
+  return fmt::format("SIG{} ({})", abbrev != nullptr ? abbrev : std::to_string(sig).c_str(),
+                     text != nullptr ? text : "unknown signal");
+}
+
+// Why an output cannot be judged, or nullopt when it can.
+struct Unavailable {
+  Status status;
+  std::string message;
+};
+
+// One tensor compared against (a slice of) one golden tensor.
+struct Piece {
+  std::string tensor;  // output name, for the report
+  std::vector<std::int64_t> shape;
+  std::vector<double> actual;
+  std::vector<std::uint8_t> unwritten;
+  std::vector<double> golden, bound;
+  std::string golden_name;         // for the group context of the worst element
+  std::int64_t golden_offset = 0;  // flat index of the piece's first element in the golden
+};
+
+std::vector<double> slice(const std::vector<double>& v, std::int64_t first, std::int64_t count) {
+  return {v.begin() + first, v.begin() + first + count};
+}
+
+std::int64_t row_elements(const std::vector<std::int64_t>& shape) {
+  std::int64_t n = 1;
+  for (std::size_t i = 1; i < shape.size(); ++i) n *= shape[i];
+  return n;
+}
+
+class Judge {
+ public:
+  Judge(const fixture::Case& c, const std::string& backend, const ChildReport& w,
+        const ProcessOutcome& p, const compare::Tolerances& t)
+      : c_(c),
+        p_(c.problem),
+        backend_(backend),
+        w_(w),
+        proc_(p),
+        tol_(t),
+        s_(scenarios_for(c)),
+        model_(c) {}
+
+  std::vector<Record> run();
+
+ private:
+  Record base(const std::string& check, numeric::DType dtype) const;
+  std::optional<Unavailable> unavailable(const std::string& output) const;
+  Unavailable dead(const std::string& during) const;
+  Record not_measured(const std::string& check, numeric::DType dtype, const Unavailable& why) const;
+
+  Piece piece(const std::string& output, const std::string& golden_name,
+              std::int64_t golden_offset = 0) const;
+  // Measures and judges a check; its metrics also feed the NaN placement property.
+  Record measure(const std::string& check, numeric::DType dtype, const std::vector<Piece>& pieces);
+  void tensor_check(const std::string& check, const std::string& golden_name,
+                    const std::vector<std::string>& outputs);
+  void sync_parameter_gradient(const std::string& golden_name);
+  void running_stats_check(const std::string& check, bool mean);
+  void eval_single_check();
+  void conv_bn_y_check();
+  void bitwise_check(const std::string& check,
+                     const std::vector<std::pair<std::string, std::string>>& pairs,
+                     const std::string& what);
+  void nan_placement_check();
+  void determinism_check();
+  void batch_invariance_check();
+  void property(Record& r, bool required, const char* requirement) const;
+  void add(Record r) { records_.push_back(std::move(r)); }
+  void guarded(const std::string& check, const std::function<void()>& body);
+
+  const fixture::Case& c_;
+  const model::Problem& p_;
+  const std::string& backend_;
+  const ChildReport& w_;
+  const ProcessOutcome& proc_;
+  const compare::Tolerances& tol_;
+  Scenarios s_;
+  compare::ErrorModel model_;
+  std::vector<Record> records_;
+  std::vector<std::pair<std::string, compare::TensorMetrics>> measured_;  // for nan placement
+};
+
+Record Judge::base(const std::string& check, numeric::DType dtype) const {
+  Record r;
+  r.case_id = c_.descriptor();
+  r.backend = backend_;
+  r.op = std::string(model::op_name(p_.op));
+  r.check = check;
+  r.dtype = std::string(numeric::dtype_name(dtype));
+  r.max_abs_err = r.max_rel_err = r.max_ulp_err = r.bound_ratio = kNaN;
+  r.tolerance = kNaN;
+  r.kappa = model_.max_kappa();
+  r.seconds = proc_.seconds;
+  return r;
+}
+
+Unavailable Judge::dead(const std::string& during) const {
+  Unavailable u{Status::crash, ""};
+  switch (proc_.kind) {
+    case ProcessOutcome::Kind::timed_out:
+      u = {Status::timeout, fmt::format("killed after {} s {}", proc_.timeout_seconds, during)};
+      break;
+    case ProcessOutcome::Kind::interrupted:
+      u = {Status::error, "interrupted " + during};
+      break;
+    default:
+      u.message = fmt::format("{} {}", proc_.describe(), during);
+  }
+  if (!proc_.log_tail.empty()) u.message += "\nworker output:\n" + proc_.log_tail;
+  return u;
+}
+
+std::optional<Unavailable> Judge::unavailable(const std::string& output) const {
+  if (w_.supported && *w_.supported != NC_OK)
+    return Unavailable{Status::unsupported, w_.unsupported_reason.empty() ? "declined by supports()"
+                                                                          : w_.unsupported_reason};
+  if (const CallRecord* call = w_.call_expected_to_produce(output)) {
+    if (!call->finished) return dead("in " + call->name);
+    if (call->status != NC_OK) {
+      const char* code = call->status == NC_UNSUPPORTED        ? "NC_UNSUPPORTED"
+                         : call->status == NC_INVALID_ARGUMENT ? "NC_INVALID_ARGUMENT"
+                         : call->status == NC_INTERNAL_ERROR   ? "NC_INTERNAL_ERROR"
+                                                               : "an unknown status";
+      return Unavailable{call->status == NC_UNSUPPORTED ? Status::unsupported : Status::error,
+                         fmt::format("{} returned {}: {}", call->name, code, call->message)};
+    }
+    if (!call->overruns.empty()) {
+      std::string what;
+      for (const auto& o : call->overruns) what += (what.empty() ? "" : "; ") + o;
+      return Unavailable{Status::overrun,
+                         fmt::format("{} wrote outside its buffers: {}", call->name, what)};
+    }
+    if (!call->modified_inputs.empty()) {
+      std::string what;
+      for (const auto& o : call->modified_inputs) what += (what.empty() ? "" : ", ") + o;
+      return Unavailable{Status::error,
+                         fmt::format("{} wrote into its input(s): {}", call->name, what)};
+    }
+    if (w_.outputs.contains(output)) return std::nullopt;
+    return Unavailable{Status::error,
+                       fmt::format("{} succeeded but '{}' did not arrive", call->name, output)};
+  }
+  if (!w_.harness_error.empty())
+    return Unavailable{Status::error, "harness error in the worker: " + w_.harness_error};
+  if (!proc_.clean() || !w_.complete) {
+    if (const CallRecord* call = w_.unfinished_call()) return dead("in " + call->name);
+    return dead(w_.supported ? "between calls" : "before supports() returned");
+  }
+  for (const auto& call : w_.calls)
+    if (call.status != NC_OK)
+      return Unavailable{call.status == NC_UNSUPPORTED ? Status::unsupported : Status::error,
+                         fmt::format("not run: {} failed before it ({})", call.name, call.message)};
+  return Unavailable{Status::error, fmt::format("no call produced '{}'", output)};
+}
+
+Record Judge::not_measured(const std::string& check, numeric::DType dtype,
+                           const Unavailable& why) const {
+  Record r = base(check, dtype);
+  r.status = why.status;
+  r.message = why.message;
+  return r;
+}
+
+Piece Judge::piece(const std::string& output, const std::string& golden_name,
+                   std::int64_t golden_offset) const {
+  const Tensor& t = w_.outputs.at(output);
+  Piece pc;
+  pc.tensor = output;
+  pc.shape = t.shape;
+  pc.actual = t.to_doubles();
+  pc.unwritten = unwritten_mask(t);
+  const std::vector<double> golden = c_.golden.at(golden_name).to_doubles();
+  const std::vector<double> bound = model_.bound(golden_name);
+  pc.golden = slice(golden, golden_offset, t.count());
+  pc.bound = slice(bound, golden_offset, t.count());
+  pc.golden_name = golden_name;
+  pc.golden_offset = golden_offset;
+  return pc;
+}
+
+Record Judge::measure(const std::string& check, numeric::DType dtype,
+                      const std::vector<Piece>& pieces) {
+  Record r = base(check, dtype);
+  const compare::Limit limit = tol_.limit(backend_, r.op, check, r.dtype);
+  r.tolerance = limit.max_bound_ratio;
+  r.ulp_tolerance = limit.max_ulp;
+  std::optional<compare::TensorMetrics> total;
+  const Piece* worst_piece = nullptr;
+  const Piece* first_unwritten = nullptr;
+  for (const auto& pc : pieces) {
+    const auto m = compare::measure(pc.golden, pc.actual, pc.bound, dtype, pc.unwritten);
+    if (m.unwritten > 0 && first_unwritten == nullptr) first_unwritten = &pc;
+    bool worse = false;
+    total = total ? compare::combine(*total, m, &worse) : m;
+    if (worst_piece == nullptr || worse) worst_piece = &pc;
+  }
+  const auto& m = *total;
+  measured_.emplace_back(check, m);
+  r.elements = m.elements;
+  r.max_abs_err = m.max_abs_err;
+  r.max_rel_err = m.max_rel_err;
+  r.max_ulp_err = m.max_ulp_err;
+  r.bound_ratio = m.bound_ratio;
+  if (m.worst && worst_piece != nullptr) {
+    report::WorstElement w;
+    w.tensor = worst_piece->tensor;
+    w.index = compare::unravel(m.worst->flat, worst_piece->shape);
+    w.golden = m.worst->golden;
+    w.actual = m.worst->actual;
+    w.bound = m.worst->bound;
+    if (const auto ctx =
+            model_.context(worst_piece->golden_name, worst_piece->golden_offset + m.worst->flat)) {
+      w.group = ctx->group;
+      w.group_mean = ctx->mean;
+      w.group_rstd = ctx->rstd;
+      w.kappa = ctx->kappa;
+    }
+    r.worst = w;
+  }
+  std::vector<std::string> problems;
+  if (m.unwritten > 0)
+    problems.push_back(fmt::format(
+        "{} of {} elements never written (first: {} {})", m.unwritten, m.elements,
+        first_unwritten->tensor,
+        fmt::format("{}",
+                    fmt::join(compare::unravel(m.first_unwritten, first_unwritten->shape), ","))));
+  if (!(m.bound_ratio <= limit.max_bound_ratio))
+    problems.push_back(
+        fmt::format("bound ratio {:.4g} > tolerance {:.4g}", m.bound_ratio, limit.max_bound_ratio));
+  if (limit.max_ulp && !(m.max_ulp_err <= *limit.max_ulp))
+    problems.push_back(
+        fmt::format("{:.4g} ULPs > tolerance {:.4g}", m.max_ulp_err, *limit.max_ulp));
+  r.status = problems.empty() ? Status::pass : Status::fail;
+  for (const auto& p : problems) r.message += (r.message.empty() ? "" : "; ") + p;
+  if (r.status == Status::fail) {
+    if (const auto* e = tol_.expected_failure(backend_, r.case_id, check)) {
+      r.gating = false;
+      r.note = "expected_fail: " + e->reason;
+    }
+  }
+  return r;
+}
+
+void Judge::guarded(const std::string& check, const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const std::exception& e) {
+    Record r = base(check, p_.data);
+    r.status = Status::error;
+    r.message = fmt::format("harness could not judge this check: {}", e.what());
+    add(r);
+  }
+}
+
+void Judge::tensor_check(const std::string& check, const std::string& golden_name,
+                         const std::vector<std::string>& outputs) {
+  guarded(check, [&] {
+    const numeric::DType dtype = model_.dtype_of(golden_name);
+    for (const auto& o : outputs)
+      if (const auto why = unavailable(o)) return add(not_measured(check, dtype, *why));
+    std::vector<Piece> pieces;
+    std::int64_t offset = 0;
+    const bool per_rank_copy =
+        outputs.size() > 1 && (check == "saved_mean" || check == "saved_rstd");
+    for (const auto& o : outputs) {
+      pieces.push_back(piece(o, golden_name, per_rank_copy ? 0 : offset));
+      offset += w_.outputs.at(o).count();
+    }
+    add(measure(check, dtype, pieces));
+  });
+}
+
+// SyncBN: each rank's dgamma/dbeta is its shard's contribution (PyTorch's
+// convention; data-parallel training all-reduces gradients afterwards), so
+// the harness sums them, in double, before comparing with the golden.
+void Judge::sync_parameter_gradient(const std::string& golden_name) {
+  guarded(golden_name, [&] {
+    const numeric::DType dtype = model_.dtype_of(golden_name);
+    Piece sum;
+    for (std::size_t r = 0; r < p_.shards.size(); ++r) {
+      const std::string o = prefix::rank(int(r)) + golden_name;
+      if (const auto why = unavailable(o)) return add(not_measured(golden_name, dtype, *why));
+      const Piece pc = piece(o, golden_name);
+      if (r == 0) {
+        sum = pc;
+        sum.tensor = golden_name + " (sum over ranks)";
+        continue;
+      }
+      for (std::size_t i = 0; i < sum.actual.size(); ++i) {
+        sum.actual[i] += pc.actual[i];
+        sum.unwritten[i] = std::uint8_t(sum.unwritten[i] | pc.unwritten[i]);
+      }
+    }
+    add(measure(golden_name, dtype, {sum}));
+  });
+}
+
+void Judge::running_stats_check(const std::string& check, bool mean) {
+  guarded(check, [&] {
+    const numeric::DType dtype = p_.stats;
+    const int steps = s_.sync ? 1 : p_.steps;
+    std::vector<Piece> pieces;
+    for (int k = 1; k <= steps; ++k) {
+      const std::string golden = mean ? names::running_mean_step(k) : names::running_var_step(k);
+      std::vector<std::string> outputs;
+      if (s_.sync)
+        for (std::size_t r = 0; r < p_.shards.size(); ++r)
+          outputs.push_back(prefix::rank(int(r)) + golden);
+      else
+        outputs.push_back(golden);
+      for (const auto& o : outputs) {
+        if (const auto why = unavailable(o)) return add(not_measured(check, dtype, *why));
+        pieces.push_back(piece(o, golden));
+      }
+    }
+    Record r = measure(check, dtype, pieces);
+    if (s_.sync && p_.steps > 1)
+      r.message += std::string(r.message.empty() ? "" : "; ") +
+                   "SyncBN: only the first training step is run";
+    add(r);
+  });
+}
+
+void Judge::eval_single_check() {
+  guarded("eval_single", [&] {
+    const std::string golden = s_.trajectory ? names::eval_y : names::y;
+    const std::string batch_output =
+        s_.trajectory ? std::string(prefix::eval) + "y" : std::string(names::y);
+    const std::string output = std::string(prefix::single) + "y";
+    if (const auto why = unavailable(output))
+      return add(not_measured("eval_single", p_.data, *why));
+    const std::int64_t row = row_elements(p_.shape);
+    Record r = measure("eval_single", p_.data, {piece(output, golden, (p_.batch() - 1) * row)});
+    // Within tolerance is the requirement; bitwise equality with the same
+    // sample inside the batch is reported as information.
+    if (w_.outputs.contains(batch_output)) {
+      const Tensor& one = w_.outputs.at(output);
+      const Tensor& all = w_.outputs.at(batch_output);
+      const std::size_t bytes = one.bytes.size();
+      const bool same =
+          std::memcmp(one.bytes.data(), all.bytes.data() + all.bytes.size() - bytes, bytes) == 0;
+      r.message += std::string(r.message.empty() ? "" : "; ") +
+                   (same ? "bitwise equal to the same sample inside the full batch"
+                         : "differs in bits from the same sample inside the full batch");
+    }
+    add(r);
+  });
+}
+
+void Judge::conv_bn_y_check() {
+  guarded("conv_bn_y", [&] {
+    for (const char* o : {names::folded_weight, names::folded_bias})
+      if (const auto why = unavailable(o)) return add(not_measured("conv_bn_y", p_.data, *why));
+    const auto folded = model_.folded_conv(w_.outputs.at(names::folded_weight).to_doubles(),
+                                           w_.outputs.at(names::folded_bias).to_doubles());
+    Piece pc;
+    pc.tensor = "conv(x, folded_weight) + folded_bias";
+    pc.shape = c_.golden.at(names::conv_bn_y).shape;
+    pc.actual = folded.y;
+    pc.golden = c_.golden.at(names::conv_bn_y).to_doubles();
+    pc.bound = folded.bound;
+    pc.golden_name = names::conv_bn_y;
+    add(measure("conv_bn_y", p_.data, {pc}));
+  });
+}
+
+// Elements whose bits differ between two tensors of the same dtype.
+std::pair<std::int64_t, std::int64_t> bit_differences(const Tensor& a, const Tensor& b,
+                                                      std::int64_t b_first_element) {
+  const std::size_t size = numeric::dtype_size(a.dtype);
+  std::int64_t count = 0, first = -1;
+  for (std::int64_t i = 0; i < a.count(); ++i) {
+    if (std::memcmp(a.bytes.data() + std::size_t(i) * size,
+                    b.bytes.data() + std::size_t(i + b_first_element) * size, size) != 0) {
+      if (first < 0) first = i;
+      ++count;
+    }
+  }
+  return {count, first};
+}
+
+// `pairs`: (output, reference output); the output must equal the reference
+// bit for bit (for a sub-batch: the reference's trailing rows).
+void Judge::bitwise_check(const std::string& check,
+                          const std::vector<std::pair<std::string, std::string>>& pairs,
+                          const std::string& what) {
+  guarded(check, [&] {
+    Record r = base(check, p_.data);
+    std::int64_t elements = 0;
+    std::vector<std::string> differences;
+    // A reference that never arrived (say, a declined backward) leaves
+    // nothing to compare against; a failed rerun is this check's outcome.
+    std::vector<std::pair<std::string, std::string>> usable;
+    for (const auto& pr : pairs)
+      if (!unavailable(pr.second)) usable.push_back(pr);
+    if (usable.empty())
+      return add(not_measured(check, p_.data, *unavailable(pairs.front().second)));
+    for (const auto& [output, reference] : usable) {
+      if (const auto why = unavailable(output)) return add(not_measured(check, p_.data, *why));
+      const Tensor& a = w_.outputs.at(output);
+      const Tensor& b = w_.outputs.at(reference);
+      const std::int64_t offset = b.count() - a.count();  // sub-batch: the trailing rows
+      const auto [count, first] = bit_differences(a, b, offset);
+      elements += a.count();
+      if (count > 0)
+        differences.push_back(fmt::format("{}: {} of {} elements differ (first at [{}])", output,
+                                          count, a.count(),
+                                          fmt::join(compare::unravel(first, a.shape), ",")));
+    }
+    r.elements = elements;
+    r.status = differences.empty() ? Status::pass : Status::fail;
+    r.message = differences.empty() ? what : fmt::format("{}", fmt::join(differences, "; "));
+    add(r);
+  });
+}
+
+void Judge::property(Record& r, bool required, const char* requirement) const {
+  if (r.status == Status::fail && !required) {
+    r.gating = false;
+    r.note = fmt::format("advisory: {} is not set for this backend", requirement);
+  }
+}
+
+void Judge::nan_placement_check() {
+  Record r = base("nan_placement", p_.data);
+  if (measured_.empty()) {
+    if (const auto why = unavailable(s_.conv_bn ? names::folded_weight : names::y))
+      r = not_measured("nan_placement", p_.data, *why);
+    else
+      return;
+  } else {
+    std::vector<std::string> bad;
+    for (const auto& [check, m] : measured_) {
+      r.elements += m.elements;
+      if (m.nonfinite_mismatches > 0)
+        bad.push_back(fmt::format(
+            "{}: {} elements non-finite where the golden is not, or the other way round", check,
+            m.nonfinite_mismatches));
+    }
+    r.status = bad.empty() ? Status::pass : Status::fail;
+    r.message = bad.empty() ? "non-finite exactly where the golden is"
+                            : fmt::format("{}", fmt::join(bad, "; "));
+  }
+  property(r, tol_.requirements(backend_).nan_placement, "require_nan_placement");
+  add(r);
+}
+
+void Judge::determinism_check() {
+  // Every output of the main run that the rerun repeats (a trajectory's
+  // later steps are not rerun).
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& call : w_.calls)
+    for (const auto& o : call.expected) {
+      const std::string again = std::string(prefix::rerun) + o;
+      if (!o.starts_with(prefix::rerun) && w_.call_expected_to_produce(again) != nullptr)
+        pairs.emplace_back(again, o);
+    }
+  if (pairs.empty()) {  // nothing ran: report why through the main output
+    pairs.emplace_back(std::string(prefix::rerun) + (s_.conv_bn ? names::folded_weight : names::y),
+                       s_.conv_bn ? names::folded_weight : names::y);
+  }
+  const std::size_t before = records_.size();
+  bitwise_check("determinism", pairs, "two runs gave the same bits in every output");
+  if (records_.size() > before)
+    property(records_.back(), tol_.requirements(backend_).determinism, "require_determinism");
+}
+
+void Judge::batch_invariance_check() {
+  std::vector<std::pair<std::string, std::string>> pairs{
+      {std::string(prefix::sub) + "y", names::y}};
+  if (s_.backward) {
+    pairs.emplace_back(std::string(prefix::sub) + "dx", names::dx);
+    if (p_.residual) pairs.emplace_back(std::string(prefix::sub) + "dresidual", "dresidual");
+  }
+  const std::size_t before = records_.size();
+  bitwise_check("batch_invariance", pairs,
+                fmt::format("samples {}..{} alone gave the same bits as inside the full batch",
+                            s_.sub_batch_first, p_.batch() - 1));
+  if (records_.size() > before)
+    property(records_.back(), tol_.requirements(backend_).batch_invariance,
+             "require_batch_invariance");
+}
+
+std::vector<Record> Judge::run() {
+  const auto has = [&](const char* name) { return c_.golden.contains(name); };
+  if (s_.conv_bn) {
+    for (const char* t : {names::folded_weight, names::folded_bias})
+      if (has(t)) tensor_check(t, t, {t});
+    if (has(names::conv_bn_y)) conv_bn_y_check();
+    nan_placement_check();
+    determinism_check();
+    return records_;
+  }
+  const auto outputs = [&](const std::string& name) {
+    if (!s_.sync) return std::vector<std::string>{name};
+    std::vector<std::string> o;
+    for (std::size_t r = 0; r < p_.shards.size(); ++r) o.push_back(prefix::rank(int(r)) + name);
+    return o;
+  };
+  for (const char* t : {names::y, names::residual_out, names::saved_mean, names::saved_rstd})
+    if (has(t)) tensor_check(t, t, outputs(t));
+  if (s_.backward) {
+    tensor_check(names::dx, names::dx, outputs(names::dx));
+    if (p_.residual) tensor_check("dresidual", names::dx, outputs("dresidual"));
+    for (const char* t : {names::dgamma, names::dbeta}) {
+      if (!has(t)) continue;
+      if (s_.sync)
+        sync_parameter_gradient(t);
+      else
+        tensor_check(t, t, {t});
+    }
+  }
+  if (has(names::running_mean_step(1).c_str())) {
+    running_stats_check("running_mean", true);
+    running_stats_check("running_var", false);
+  }
+  if (s_.trajectory) tensor_check("eval_y", names::eval_y, {std::string(prefix::eval) + "y"});
+  if (s_.eval_single) eval_single_check();
+  if (s_.train_eval_identity)
+    bitwise_check("train_eval_identity", {{std::string(prefix::eval_mode) + "y", names::y}},
+                  "eval-mode output has the same bits as the training-mode output");
+  nan_placement_check();
+  determinism_check();
+  if (s_.batch_invariance) batch_invariance_check();
+  return records_;
+}
+
+}  // namespace
+
+std::string ProcessOutcome::describe() const {
+  switch (kind) {
+    case Kind::signaled:
+      return signal_name(code);
+    case Kind::timed_out:
+      return fmt::format("killed after {} s", timeout_seconds);
+    case Kind::interrupted:
+      return "interrupted";
+    case Kind::exited:
+      return code == 0 ? "exited early" : fmt::format("exited with code {}", code);
+  }
+  return "?";
+}
+
+std::vector<Record> judge_case(const fixture::Case& c, const std::string& backend,
+                               const ChildReport& worker, const ProcessOutcome& process,
+                               const compare::Tolerances& tolerances) {
+  return Judge(c, backend, worker, process, tolerances).run();
+}
+
+}  // namespace normcheck::runner

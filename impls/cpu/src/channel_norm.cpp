@@ -1,0 +1,517 @@
+// batch_norm, instance_norm and group_norm over NCHW or NHWC data.
+//
+// Everything is built from per-plane quantities, a plane being the spatial
+// elements of one (sample n, channel c):
+//   NCHW: a plane is contiguous; one task per plane.
+//   NHWC: a plane is strided by C; one task per block of kRowBlock spatial
+//         rows of one sample, vectorized across channels, with per-block
+//         results combined in block order afterwards.
+// Planes combine into statistic groups in a fixed order (bn: over n; gn:
+// over the channels of a group; in: a plane is a group), in double. Per
+// sample work never depends on the batch size or the thread split, so
+// instance and group norm are batch-invariant and all three deterministic.
+#include <cmath>
+
+#include "kernels.hpp"
+#include "normcheck/support/statistics.hpp"
+#include "parallel.hpp"
+#include "runs.hpp"
+
+namespace normcheck::cpu {
+
+using namespace support;
+
+namespace {
+
+constexpr std::int64_t kRowBlock = 32;
+
+struct Planes {
+  DType data;
+  nc_layout layout;
+  std::int64_t batch, channels, spatial;
+  std::int64_t blocks_per_sample() const { return (spatial + kRowBlock - 1) / kRowBlock; }
+  std::int64_t count() const { return batch * channels; }
+  // NHWC tasks are (sample, row block) pairs; NCHW tasks are planes.
+  std::int64_t tasks() const {
+    return layout == NC_LAYOUT_NCHW ? count() : batch * blocks_per_sample();
+  }
+  std::int64_t rows_in_block(std::int64_t b) const {
+    return std::min(spatial, (b + 1) * kRowBlock) - b * kRowBlock;
+  }
+  // An NHWC task: sample n, rows [b * kRowBlock, + rows) starting at element `first`.
+  struct Block {
+    std::int64_t n, b, rows, first;
+  };
+  Block block(std::int64_t task) const {
+    const std::int64_t n = task / blocks_per_sample(), b = task % blocks_per_sample();
+    return {n, b, rows_in_block(b), (n * spatial + b * kRowBlock) * channels};
+  }
+};
+
+// ---------------------------------------------------------------- stats
+struct StatsJob {
+  Planes planes;
+  const void* x;
+  void* mean;  // compute type; NCHW: per plane; NHWC: per (task, channel)
+  void* m2;
+  void* scratch;  // NHWC: like mean
+};
+
+template <class S>
+struct PlaneStats {
+  using T = compute_t<S>;
+  static constexpr std::int64_t L = kLanes<T>;
+
+  static NC_INLINE void run(const StatsJob& j, std::int64_t begin, std::int64_t end) {
+    const auto& pl = j.planes;
+    T* mean = static_cast<T*>(j.mean);
+    T* m2 = static_cast<T*>(j.m2);
+    const S* x = static_cast<const S*>(j.x);
+    for (std::int64_t t = begin; t < end; ++t) {
+      if (pl.layout == NC_LAYOUT_NCHW) {
+        const auto m = contiguous_moments(x + t * pl.spatial, pl.spatial);
+        mean[t] = m.mean;
+        m2[t] = m.m2;
+      } else {
+        block(pl, x, t, mean + t * pl.channels, m2 + t * pl.channels,
+              static_cast<T*>(j.scratch) + t * pl.channels);
+      }
+    }
+  }
+
+  // Two-pass moments of every channel over the rows of one block (the block
+  // stays in L1/L2 between the passes), vectorized across channels. Rows are
+  // walked in memory order with per-channel accumulators in `mean`, `m2`
+  // and `sum_d`, so the block streams in sequentially.
+  static NC_INLINE void block(const Planes& pl, const S* x, std::int64_t task, T* mean, T* m2,
+                              T* sum_d) {
+    const auto blk = pl.block(task);
+    const std::int64_t rows = blk.rows, C = pl.channels;
+    const S* base = x + blk.first;
+    const T inv = T(1) / T(rows);
+    for (std::int64_t c = 0; c < C; ++c) mean[c] = m2[c] = sum_d[c] = T(0);
+    for (std::int64_t r = 0; r < rows; ++r)
+      each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+        store_like(one, mean + c, load_like(one, mean + c) + load_like(one, base + r * C + c));
+      });
+    each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+      store_like(one, mean + c, load_like(one, mean + c) * inv);
+    });
+    for (std::int64_t r = 0; r < rows; ++r)
+      each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+        const auto d = load_like(one, base + r * C + c) - load_like(one, mean + c);
+        store_like(one, sum_d + c, load_like(one, sum_d + c) + d);
+        store_like(one, m2 + c, load_like(one, m2 + c) + d * d);
+      });
+    // The corrected two-pass form, as in run_moments.
+    each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+      const auto sd = load_like(one, sum_d + c);
+      store_like(one, m2 + c, clamp_like(one, load_like(one, m2 + c) - sd * sd * inv));
+    });
+  }
+};
+
+NC_SIMD_CLONES void stats_task(const StatsJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneStats>(j.planes.data, j, begin, end);
+}
+
+// ---------------------------------------------------------------- normalize
+// y = (x - mean) * scale + shift with per-plane constants.
+struct AffineJob {
+  Planes planes;
+  const void* x;
+  void* y;
+  const void* mean;  // compute type, per plane (n * C + c)
+  const void* scale;
+  const void* shift;
+  bool stream;  // y through streaming stores
+};
+
+template <class S>
+struct PlaneAffine {
+  using T = compute_t<S>;
+  static constexpr std::int64_t L = kLanes<T>;
+
+  static NC_INLINE void run(const AffineJob& j, std::int64_t begin, std::int64_t end) {
+    const auto& pl = j.planes;
+    const S* x = static_cast<const S*>(j.x);
+    S* y = static_cast<S*>(j.y);
+    const T* mean = static_cast<const T*>(j.mean);
+    const T* scale = static_cast<const T*>(j.scale);
+    const T* shift = static_cast<const T*>(j.shift);
+    for (std::int64_t t = begin; t < end; ++t) {
+      if (pl.layout == NC_LAYOUT_NCHW) {
+        run_affine(x + t * pl.spatial, y + t * pl.spatial, pl.spatial, mean[t], scale[t], shift[t],
+                   j.stream);
+        continue;
+      }
+      const auto blk = pl.block(t);
+      const std::int64_t n = blk.n, C = pl.channels, first = blk.first;
+      const T* m = mean + n * C;
+      const T* a = scale + n * C;
+      const T* s = shift + n * C;
+      for (std::int64_t r = 0; r < blk.rows; ++r) {
+        const S* xr = x + first + r * C;
+        S* yr = y + first + r * C;
+        std::int64_t c = 0;
+        for (; c + L <= C; c += L)
+          vput(yr + c, (vload(xr + c) - vload(m + c)) * vload(a + c) + vload(s + c), j.stream);
+        for (; c < C; ++c) yr[c] = narrow<S>((widen(xr[c]) - m[c]) * a[c] + s[c]);
+      }
+    }
+    if (j.stream) stream_fence();
+  }
+};
+
+NC_SIMD_CLONES void affine_task(const AffineJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneAffine>(j.planes.data, j, begin, end);
+}
+
+// ---------------------------------------------------------------- backward
+struct SumsJob {
+  Planes planes;
+  const void* dy;
+  const void* x;
+  const void* mean;  // compute type, per plane
+  void* sum_dy;      // compute type; NCHW: per plane; NHWC: per (task, channel)
+  void* sum_dy_d;    // sum of dy * (x - mean)
+};
+
+template <class S>
+struct PlaneSums {
+  using T = compute_t<S>;
+  static constexpr std::int64_t L = kLanes<T>;
+
+  static NC_INLINE void run(const SumsJob& j, std::int64_t begin, std::int64_t end) {
+    const auto& pl = j.planes;
+    const S* dy = static_cast<const S*>(j.dy);
+    const S* x = static_cast<const S*>(j.x);
+    const T* mean = static_cast<const T*>(j.mean);
+    T* s1 = static_cast<T*>(j.sum_dy);
+    T* s2 = static_cast<T*>(j.sum_dy_d);
+    for (std::int64_t t = begin; t < end; ++t) {
+      if (pl.layout == NC_LAYOUT_NCHW) {
+        const std::int64_t first = t * pl.spatial;
+        run_backward_sums(dy + first, x + first, pl.spatial, mean[t], s1[t], s2[t]);
+        continue;
+      }
+      const auto blk = pl.block(t);
+      const std::int64_t n = blk.n, C = pl.channels, first = blk.first;
+      const std::int64_t rows = blk.rows;
+      const T* m = mean + n * C;
+      T* o1 = s1 + t * C;
+      T* o2 = s2 + t * C;
+      for (std::int64_t c = 0; c < C; ++c) o1[c] = o2[c] = T(0);
+      for (std::int64_t r = 0; r < rows; ++r) {
+        const S* dyr = dy + first + r * C;
+        const S* xr = x + first + r * C;
+        each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+          const auto g = load_like(one, dyr + c);
+          store_like(one, o1 + c, load_like(one, o1 + c) + g);
+          store_like(one, o2 + c,
+                     load_like(one, o2 + c) + g * (load_like(one, xr + c) - load_like(one, m + c)));
+        });
+      }
+    }
+  }
+};
+
+NC_SIMD_CLONES void sums_task(const SumsJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneSums>(j.planes.data, j, begin, end);
+}
+
+// dx = a * dy + c0 + (x - mean) * c1 with per-plane constants.
+struct DxJob {
+  Planes planes;
+  const void* dy;
+  const void* x;
+  void* dx;
+  const void* mean;  // compute type, per plane
+  const void* a;
+  const void* c0;
+  const void* c1;
+  bool stream;  // dx through streaming stores
+};
+
+template <class S>
+struct PlaneDx {
+  using T = compute_t<S>;
+  static constexpr std::int64_t L = kLanes<T>;
+
+  static NC_INLINE void run(const DxJob& j, std::int64_t begin, std::int64_t end) {
+    const auto& pl = j.planes;
+    const S* dy = static_cast<const S*>(j.dy);
+    const S* x = static_cast<const S*>(j.x);
+    S* dx = static_cast<S*>(j.dx);
+    const T* mean = static_cast<const T*>(j.mean);
+    const T* a = static_cast<const T*>(j.a);
+    const T* c0 = static_cast<const T*>(j.c0);
+    const T* c1 = static_cast<const T*>(j.c1);
+    for (std::int64_t t = begin; t < end; ++t) {
+      if (pl.layout == NC_LAYOUT_NCHW) {
+        const std::int64_t f = t * pl.spatial;
+        run_dx(dy + f, x + f, dx + f, pl.spatial, mean[t], a[t], c0[t], c1[t], j.stream);
+        continue;
+      }
+      const auto blk = pl.block(t);
+      const std::int64_t n = blk.n, C = pl.channels, first = blk.first;
+      const T *m = mean + n * C, *va = a + n * C, *v0 = c0 + n * C, *v1 = c1 + n * C;
+      for (std::int64_t r = 0; r < blk.rows; ++r) {
+        const std::int64_t row = first + r * C;
+        std::int64_t c = 0;
+        for (; c + L <= C; c += L)
+          vput(dx + row + c,
+               (vload(va + c) * vload(dy + row + c) + vload(v0 + c)) +
+                   (vload(x + row + c) - vload(m + c)) * vload(v1 + c),
+               j.stream);
+        for (; c < C; ++c)
+          dx[row + c] =
+              narrow<S>((va[c] * widen(dy[row + c]) + v0[c]) + (widen(x[row + c]) - m[c]) * v1[c]);
+      }
+    }
+    if (j.stream) stream_fence();
+  }
+};
+
+NC_SIMD_CLONES void dx_task(const DxJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneDx>(j.planes.data, j, begin, end);
+}
+
+// ---------------------------------------------------------------- planning
+Planes planes_of(const Geometry& g) {
+  return {g.data, g.layout, g.batch, g.channels, g.spatial};
+}
+
+std::int64_t group_of(const Geometry& g, std::int64_t n, std::int64_t c) {
+  switch (g.op) {
+    case NC_OP_BATCH_NORM:
+      return c;
+    case NC_OP_INSTANCE_NORM:
+      return n * g.channels + c;
+    default:
+      return n * g.groups + c / g.channels_per_group();
+  }
+}
+
+std::int64_t elements_per_task(const Planes& pl) {
+  return pl.layout == NC_LAYOUT_NCHW ? pl.spatial : kRowBlock * pl.channels;
+}
+
+bool stream_output(const Planes& pl, const void* out) {
+  const auto size = std::int64_t(numeric::dtype_size(pl.data));
+  const std::int64_t run = pl.layout == NC_LAYOUT_NCHW ? pl.spatial : pl.channels;
+  return should_stream(out, pl.count() * pl.spatial * size, run * size);
+}
+
+// NHWC per-task results [sample][block][C] summed over the blocks of each
+// sample in block order, into per-plane values [sample][C].
+std::vector<double> blocks_to_planes(const Planes& pl, const ComputeArray& per_task) {
+  std::vector<double> planes(std::size_t(pl.count()), 0.0);
+  const auto nb = pl.blocks_per_sample();
+  for (std::int64_t n = 0; n < pl.batch; ++n)
+    for (std::int64_t b = 0; b < nb; ++b)
+      for (std::int64_t c = 0; c < pl.channels; ++c)
+        planes[std::size_t(n * pl.channels + c)] +=
+            per_task.get(std::size_t((n * nb + b) * pl.channels + c));
+  return planes;
+}
+
+// Per-plane moments in double (count, mean, m2).
+std::vector<Moments<double>> plane_moments(const ForwardCall& call) {
+  const auto pl = planes_of(call.geo);
+  const auto per_task =
+      std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : pl.tasks() * pl.channels);
+  ComputeArray mean(pl.data, per_task), m2(pl.data, per_task);
+  ComputeArray scratch(pl.data, pl.layout == NC_LAYOUT_NCHW ? 0 : per_task);
+  const StatsJob job{pl, call.x, mean.data(), m2.data(), scratch.data()};
+  parallel_for(pl.tasks(), elements_per_task(pl),
+               [&](std::int64_t b, std::int64_t e) { stats_task(job, b, e); });
+  std::vector<Moments<double>> planes(std::size_t(pl.count()));
+  if (pl.layout == NC_LAYOUT_NCHW) {
+    for (std::size_t i = 0; i < planes.size(); ++i)
+      planes[i] = {pl.spatial, mean.get(i), m2.get(i)};
+    return planes;
+  }
+  const auto nb = pl.blocks_per_sample();
+  for (std::int64_t n = 0; n < pl.batch; ++n)
+    for (std::int64_t b = 0; b < nb; ++b)
+      for (std::int64_t c = 0; c < pl.channels; ++c) {
+        const auto i = std::size_t((n * nb + b) * pl.channels + c);
+        auto& plane = planes[std::size_t(n * pl.channels + c)];
+        plane = merge(plane, Moments<double>{pl.rows_in_block(b), mean.get(i), m2.get(i)});
+      }
+  return planes;
+}
+
+// SyncBN: combines each channel's moments over the ranks exactly: first the
+// global mean from the sums, then every rank's m2 moved to that mean.
+void moments_over_ranks(const nc_collectives& coll, std::vector<Moments<double>>& groups) {
+  const auto C = groups.size();
+  std::vector<double> sums(2 * C);
+  for (std::size_t c = 0; c < C; ++c) {
+    sums[c] = groups[c].mean * double(groups[c].count);
+    sums[C + c] = double(groups[c].count);
+  }
+  allreduce_sum(coll, sums);
+  std::vector<double> m2(C);
+  for (std::size_t c = 0; c < C; ++c) {
+    const double global_mean = sums[c] / sums[C + c];
+    const double shift = groups[c].mean - global_mean;
+    m2[c] = groups[c].m2 + double(groups[c].count) * shift * shift;
+    groups[c].mean = global_mean;
+    groups[c].count = std::int64_t(sums[C + c]);
+  }
+  allreduce_sum(coll, m2);
+  for (std::size_t c = 0; c < C; ++c) groups[c].m2 = m2[c];
+}
+
+struct GroupStats {
+  std::vector<double> mean, rstd;
+};
+
+GroupStats rstd_from_running(const Geometry& g, DType stats, const void* rm, const void* rv,
+                             double eps) {
+  auto running = running_moments_per_group(g, stats, rm, rv);
+  GroupStats s{std::move(running.mean), std::move(running.var)};
+  for (auto& v : s.rstd) v = 1.0 / std::sqrt(v + eps);
+  return s;
+}
+
+}  // namespace
+
+void forward_channels(const ForwardCall& call) {
+  const auto& g = call.geo;
+  const auto& p = *call.problem;
+  const auto pl = planes_of(g);
+  GroupStats stats;
+  if (call.running_stats) {
+    stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
+  } else {
+    const auto planes = plane_moments(call);
+    std::vector<Moments<double>> groups(std::size_t(g.group_count));
+    for (std::int64_t n = 0; n < g.batch; ++n)
+      for (std::int64_t c = 0; c < g.channels; ++c) {
+        auto& group = groups[std::size_t(group_of(g, n, c))];
+        group = merge(group, planes[std::size_t(n * g.channels + c)]);
+      }
+    if (call.collectives != nullptr) moments_over_ranks(*call.collectives, groups);
+    std::vector<double> var(groups.size());
+    stats.mean.resize(groups.size());
+    stats.rstd.resize(groups.size());
+    for (std::size_t k = 0; k < groups.size(); ++k) {
+      stats.mean[k] = groups[k].mean;
+      var[k] = groups[k].m2 / double(groups[k].count);
+      stats.rstd[k] = 1.0 / std::sqrt(var[k] + p.eps);
+    }
+    store_saved(call, stats.mean, stats.rstd);
+    update_running(call, stats.mean, var, groups.empty() ? 0 : groups[0].count);
+  }
+
+  const auto gamma = param_values<double>(g.param, call.gamma, g.channels, 1.0);
+  const auto beta = param_values<double>(g.param, call.beta, g.channels, 0.0);
+  ComputeArray mean(g.data, std::size_t(pl.count())), scale(mean), shift(mean);
+  for (std::int64_t n = 0; n < g.batch; ++n)
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
+      mean.set(i, stats.mean[k]);
+      scale.set(i, stats.rstd[k] * gamma[std::size_t(c)]);
+      shift.set(i, beta[std::size_t(c)]);
+    }
+  const AffineJob job{
+      pl, call.x, call.y, mean.data(), scale.data(), shift.data(), stream_output(pl, call.y)};
+  parallel_for(pl.tasks(), elements_per_task(pl),
+               [&](std::int64_t b, std::int64_t e) { affine_task(job, b, e); });
+}
+
+void backward_channels(const BackwardCall& call) {
+  const auto& g = call.geo;
+  const auto& p = *call.problem;
+  const auto pl = planes_of(g);
+  GroupStats stats;
+  if (call.running_stats) {
+    stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
+  } else {
+    stats.mean = load_values(g.stats, call.saved_mean, g.group_count);
+    stats.rstd = load_values(g.stats, call.saved_rstd, g.group_count);
+  }
+  const auto gamma = param_values<double>(g.param, call.gamma, g.channels, 1.0);
+  const auto planes = std::size_t(pl.count());
+  ComputeArray mean(g.data, planes);
+  for (std::int64_t n = 0; n < g.batch; ++n)
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      mean.set(std::size_t(n * g.channels + c), stats.mean[std::size_t(group_of(g, n, c))]);
+
+  // Per-plane sum(dy) and sum(dy * (x - mean)): needed through the batch
+  // statistics, and for dgamma/dbeta.
+  const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
+  std::vector<double> sum_dy(planes, 0.0), sum_dy_d(planes, 0.0);
+  if (!call.running_stats || want_params) {
+    const auto per_task =
+        std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : pl.tasks() * pl.channels);
+    ComputeArray s1(g.data, per_task), s2(g.data, per_task);
+    const SumsJob job{pl, call.dy, call.x, mean.data(), s1.data(), s2.data()};
+    parallel_for(pl.tasks(), elements_per_task(pl),
+                 [&](std::int64_t b, std::int64_t e) { sums_task(job, b, e); });
+    if (pl.layout == NC_LAYOUT_NCHW) {
+      for (std::size_t i = 0; i < planes; ++i) {
+        sum_dy[i] = s1.get(i);
+        sum_dy_d[i] = s2.get(i);
+      }
+    } else {
+      sum_dy = blocks_to_planes(pl, s1);
+      sum_dy_d = blocks_to_planes(pl, s2);
+    }
+  }
+
+  // Group sums of g = gamma * dy and g * (x - mean), then the per-group
+  // constants of dx = rstd * (g - mean(g) - xhat * mean(g * xhat)):
+  // c0 = -rstd * mean(g), c1 = -rstd^3 * mean(g * (x - mean)).
+  const auto groups = std::size_t(g.group_count);
+  std::vector<double> c0(groups, 0.0), c1(groups, 0.0);
+  if (!call.running_stats) {
+    std::vector<double> sums(2 * groups + 1, 0.0);
+    for (std::int64_t n = 0; n < g.batch; ++n)
+      for (std::int64_t c = 0; c < g.channels; ++c) {
+        const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
+        sums[k] += gamma[std::size_t(c)] * sum_dy[i];
+        sums[groups + k] += gamma[std::size_t(c)] * sum_dy_d[i];
+      }
+    sums[2 * groups] = double(g.group_size);
+    if (call.collectives != nullptr) allreduce_sum(*call.collectives, sums);
+    const double count = sums[2 * groups];
+    for (std::size_t k = 0; k < groups; ++k) {
+      const double r = stats.rstd[k];
+      c0[k] = -r * sums[k] / count;
+      c1[k] = -r * r * r * sums[groups + k] / count;
+    }
+  }
+
+  if (want_params) {
+    // This rank's contributions (SyncBN leaves their sum to the gradient allreduce).
+    std::vector<double> dgamma(std::size_t(g.channels), 0.0), dbeta(std::size_t(g.channels), 0.0);
+    for (std::int64_t n = 0; n < g.batch; ++n)
+      for (std::int64_t c = 0; c < g.channels; ++c) {
+        const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
+        dgamma[std::size_t(c)] += stats.rstd[k] * sum_dy_d[i];
+        dbeta[std::size_t(c)] += sum_dy[i];
+      }
+    if (call.dgamma != nullptr) store_values(g.param, call.dgamma, dgamma);
+    if (call.dbeta != nullptr) store_values(g.param, call.dbeta, dbeta);
+  }
+
+  ComputeArray a(g.data, planes), k0(g.data, planes), k1(g.data, planes);
+  for (std::int64_t n = 0; n < g.batch; ++n)
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
+      a.set(i, gamma[std::size_t(c)] * stats.rstd[k]);
+      k0.set(i, c0[k]);
+      k1.set(i, c1[k]);
+    }
+  const DxJob job{pl,        call.dy,     call.x,
+                  call.dx,   mean.data(), a.data(),
+                  k0.data(), k1.data(),   stream_output(pl, call.dx)};
+  parallel_for(pl.tasks(), elements_per_task(pl),
+               [&](std::int64_t b, std::int64_t e) { dx_task(job, b, e); });
+}
+
+}  // namespace normcheck::cpu

@@ -1,0 +1,248 @@
+// layer_norm and rms_norm: one task per block of rows, each row normalized
+// independently (two-pass moments in L1, then the normalize pass), so a
+// row's bits depend on that row alone. dgamma/dbeta are column sums: each
+// block of rows writes its own partial sums, combined afterwards in a fixed
+// pairwise order whatever the thread count.
+#include <cmath>
+
+#include "kernels.hpp"
+#include "normcheck/support/statistics.hpp"
+#include "parallel.hpp"
+#include "runs.hpp"
+
+namespace normcheck::cpu {
+
+using namespace support;
+
+namespace {
+
+constexpr std::int64_t kRowBlock = 64;
+
+struct RowForwardJob {
+  DType data;
+  bool rms;
+  std::int64_t rows, cols;
+  double eps;
+  const void* x;
+  const void* residual;
+  void* residual_out;
+  void* y;
+  const void* gamma;  // compute type, cols
+  const void* beta;
+  double* mean;  // per row
+  double* rstd;
+  bool stream;  // y through streaming stores
+};
+
+template <class S>
+struct RowForward {
+  using T = compute_t<S>;
+  static constexpr std::int64_t L = kLanes<T>;
+
+  static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
+    for (std::int64_t b = begin; b < end; ++b)
+      for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
+        row(j, r);
+    if (j.stream) stream_fence();
+  }
+
+  static NC_INLINE void row(const RowForwardJob& j, std::int64_t r) {
+    const std::int64_t n = j.cols;
+    const S* src = static_cast<const S*>(j.x) + r * n;
+    if (j.residual != nullptr) {
+      // residual_out is rounded to the data dtype, and that rounded value is
+      // what gets normalized (and what the backward receives as x).
+      const S* res = static_cast<const S*>(j.residual) + r * n;
+      S* out = static_cast<S*>(j.residual_out) + r * n;
+      std::int64_t i = 0;
+      for (; i + L <= n; i += L) vstore(out + i, vload(src + i) + vload(res + i));
+      for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
+      src = out;
+    }
+    T mean = T(0);
+    double var = 0.0;
+    if (j.rms) {
+      var = double(run_sum_squares(src, n)) / double(n);  // the mean square
+    } else {
+      const auto m = contiguous_moments(src, n);
+      mean = m.mean;
+      var = double(m.m2) / double(n);
+    }
+    const double rstd_exact = 1.0 / std::sqrt(var + j.eps);
+    j.mean[r] = double(mean);
+    j.rstd[r] = rstd_exact;
+    const T rstd = T(rstd_exact);
+    const T* gamma = static_cast<const T*>(j.gamma);
+    const T* beta = static_cast<const T*>(j.beta);
+    S* y = static_cast<S*>(j.y) + r * n;
+    const Vec<T> vm = splat(mean), vr = splat(rstd);
+    std::int64_t i = 0;
+    for (; i + L <= n; i += L)
+      vput(y + i, ((vload(src + i) - vm) * vr) * vload(gamma + i) + vload(beta + i), j.stream);
+    for (; i < n; ++i) y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
+  }
+};
+
+NC_SIMD_CLONES void forward_task(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<RowForward>(j.data, j, begin, end);
+}
+
+struct RowBackwardJob {
+  DType data;
+  bool rms;
+  std::int64_t rows, cols;
+  const void* x;
+  const void* dy;
+  void* dx;
+  void* dresidual;
+  const void* gamma;  // compute type, cols
+  const void* mean;   // compute type, rows
+  const void* rstd;
+  void* dgamma_part;  // compute type, [blocks][cols], or nullptr
+  void* dbeta_part;
+  bool stream;  // dx (and dresidual) through streaming stores
+};
+
+template <class S>
+struct RowBackward {
+  using T = compute_t<S>;
+  static constexpr std::int64_t L = kLanes<T>;
+
+  static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
+    for (std::int64_t b = begin; b < end; ++b) {
+      T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
+      T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
+      for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
+        row(j, r, dgamma, dbeta);
+    }
+    if (j.stream) stream_fence();
+  }
+
+  // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gamma * dy and
+  // xhat = d * rstd, d = x - mean; written as rstd * g + c0 + d * c1.
+  static NC_INLINE void row(const RowBackwardJob& j, std::int64_t r, T* dgamma, T* dbeta) {
+    const std::int64_t n = j.cols;
+    const S* x = static_cast<const S*>(j.x) + r * n;
+    const S* dy = static_cast<const S*>(j.dy) + r * n;
+    const T* gamma = static_cast<const T*>(j.gamma);
+    const T mean = j.rms ? T(0) : static_cast<const T*>(j.mean)[r];
+    const T rstd = static_cast<const T*>(j.rstd)[r];
+    const Vec<T> vm = splat(mean), vr = splat(rstd);
+    Vec<T> sg = splat(T(0)), sgd = sg;
+    std::int64_t i = 0;
+    for (; i + L <= n; i += L) {
+      const Vec<T> d = vload(x + i) - vm, dyv = vload(dy + i), g = vload(gamma + i) * dyv;
+      sg += g;
+      sgd += g * d;
+      if (dgamma != nullptr) vstore(dgamma + i, vload(dgamma + i) + dyv * (d * vr));
+      if (dbeta != nullptr) vstore(dbeta + i, vload(dbeta + i) + dyv);
+    }
+    T tg = T(0), tgd = T(0);
+    for (; i < n; ++i) {
+      const T d = widen(x[i]) - mean, dyv = widen(dy[i]), g = gamma[i] * dyv;
+      tg += g;
+      tgd += g * d;
+      if (dgamma != nullptr) dgamma[i] += dyv * (d * rstd);
+      if (dbeta != nullptr) dbeta[i] += dyv;
+    }
+    const double rs = double(rstd);
+    const double sum_g = double(hsum<T>(sg) + tg), sum_gd = double(hsum<T>(sgd) + tgd);
+    const T c0 = j.rms ? T(0) : T(-rs * sum_g / double(n));
+    const T c1 = T(-rs * rs * rs * sum_gd / double(n));
+    S* dx = static_cast<S*>(j.dx) + r * n;
+    S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
+    const Vec<T> v0 = splat(c0), v1 = splat(c1);
+    i = 0;
+    for (; i + L <= n; i += L) {
+      const Vec<T> out = (vr * (vload(gamma + i) * vload(dy + i)) + v0) + (vload(x + i) - vm) * v1;
+      vput(dx + i, out, j.stream);
+      if (dres != nullptr) vput(dres + i, out, j.stream);
+    }
+    for (; i < n; ++i) {
+      const S out = narrow<S>((rstd * (gamma[i] * widen(dy[i])) + c0) + (widen(x[i]) - mean) * c1);
+      dx[i] = out;
+      if (dres != nullptr) dres[i] = out;
+    }
+  }
+};
+
+NC_SIMD_CLONES void backward_task(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<RowBackward>(j.data, j, begin, end);
+}
+
+// Sums the per-block partials [blocks][cols] into block 0, pairwise.
+std::vector<double> combine_blocks(const ComputeArray& parts, std::int64_t blocks,
+                                   std::int64_t cols) {
+  std::vector<double> sums(std::size_t(blocks * cols));
+  for (std::size_t i = 0; i < sums.size(); ++i) sums[i] = parts.get(i);
+  for (std::int64_t width = 1; width < blocks; width *= 2)
+    for (std::int64_t b = 0; b + width < blocks; b += 2 * width)
+      for (std::int64_t c = 0; c < cols; ++c)
+        sums[std::size_t(b * cols + c)] += sums[std::size_t((b + width) * cols + c)];
+  sums.resize(std::size_t(cols));
+  return sums;
+}
+
+std::int64_t block_count(std::int64_t rows) {
+  return (rows + kRowBlock - 1) / kRowBlock;
+}
+
+}  // namespace
+
+void forward_rows(const ForwardCall& call) {
+  const auto& g = call.geo;
+  const auto& p = *call.problem;
+  const auto cols = std::size_t(g.cols);
+  const ComputeArray gamma(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0));
+  const ComputeArray beta(g.data, param_values<double>(g.param, call.beta, g.cols, 0.0));
+  std::vector<double> mean(std::size_t(g.rows)), rstd(std::size_t(g.rows));
+  const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
+  const RowForwardJob job{g.data,        p.op == NC_OP_RMS_NORM,
+                          g.rows,        g.cols,
+                          p.eps,         call.x,
+                          call.residual, call.residual_out,
+                          call.y,        gamma.data(),
+                          beta.data(),   mean.data(),
+                          rstd.data(),   should_stream(call.y, g.rows * row_bytes, row_bytes)};
+  parallel_for(block_count(g.rows), kRowBlock * std::int64_t(cols),
+               [&](std::int64_t b, std::int64_t e) { forward_task(job, b, e); });
+  store_saved(call, mean, rstd);
+}
+
+void backward_rows(const BackwardCall& call) {
+  const auto& g = call.geo;
+  const bool rms = call.problem->op == NC_OP_RMS_NORM;
+  const ComputeArray gamma(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0));
+  const ComputeArray mean(g.data, rms ? std::vector<double>(std::size_t(g.rows), 0.0)
+                                      : load_values(g.stats, call.saved_mean, g.rows));
+  const ComputeArray rstd(g.data, load_values(g.stats, call.saved_rstd, g.rows));
+  const std::int64_t blocks = block_count(g.rows);
+  const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
+  const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
+  ComputeArray dgamma_part(g.data, want_params ? std::size_t(blocks * g.cols) : 0);
+  ComputeArray dbeta_part(g.data, want_params ? std::size_t(blocks * g.cols) : 0);
+  const RowBackwardJob job{g.data,
+                           rms,
+                           g.rows,
+                           g.cols,
+                           call.x,
+                           call.dy,
+                           call.dx,
+                           call.dresidual,
+                           gamma.data(),
+                           mean.data(),
+                           rstd.data(),
+                           want_params ? dgamma_part.data() : nullptr,
+                           want_params ? dbeta_part.data() : nullptr,
+                           should_stream(call.dx, g.rows * row_bytes, row_bytes) &&
+                               (call.dresidual == nullptr ||
+                                should_stream(call.dresidual, g.rows * row_bytes, row_bytes))};
+  parallel_for(blocks, kRowBlock * g.cols,
+               [&](std::int64_t b, std::int64_t e) { backward_task(job, b, e); });
+  if (call.dgamma != nullptr)
+    store_values(g.param, call.dgamma, combine_blocks(dgamma_part, blocks, g.cols));
+  if (call.dbeta != nullptr)
+    store_values(g.param, call.dbeta, combine_blocks(dbeta_part, blocks, g.cols));
+}
+
+}  // namespace normcheck::cpu

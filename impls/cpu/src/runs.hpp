@@ -1,0 +1,218 @@
+// Reductions and element-wise passes over one contiguous run of storage
+// elements (a layer-norm row, an NCHW plane), vectorized in the compute
+// type T. Every reduction has a structure fixed by the run length alone:
+// two vector accumulators over full vectors, a scalar tail, then a fixed
+// combination. A run's result therefore depends only on its own elements,
+// never on where it sits in memory or in the batch (batch invariance).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "simd.hpp"
+
+namespace normcheck::cpu {
+
+// Walks channels [0, C) of one channels-last row: f(c, VectorLane{}) for
+// each full vector, then f(c, ScalarLane{}) for each remaining channel. The
+// *_like helpers let one generic body serve both (pass an NC_LAMBDA).
+struct VectorLane {};
+struct ScalarLane {};
+#define NC_LAMBDA __attribute__((always_inline))
+
+template <class T, class F>
+NC_INLINE void each_channel(std::int64_t channels, F&& f) {
+  std::int64_t c = 0;
+  for (; c + kLanes<T> <= channels; c += kLanes<T>) f(c, VectorLane{});
+  for (; c < channels; ++c) f(c, ScalarLane{});
+}
+template <class S>
+NC_INLINE auto load_like(VectorLane, const S* p) {
+  return vload(p);
+}
+template <class S>
+NC_INLINE auto load_like(ScalarLane, const S* p) {
+  return widen(*p);
+}
+template <class T>
+NC_INLINE void store_like(VectorLane, T* p, Vec<T> v) {
+  vstore(p, v);
+}
+template <class T>
+NC_INLINE void store_like(ScalarLane, T* p, T v) {
+  *p = v;
+}
+// Negative values to zero, NaN kept.
+template <class V>
+NC_INLINE V clamp_like(VectorLane, V v) {
+  return v < 0 ? V{} : v;
+}
+template <class T>
+NC_INLINE T clamp_like(ScalarLane, T v) {
+  return v < T(0) ? T(0) : v;
+}
+
+// count, mean and sum of squared deviations of a set of values.
+template <class T>
+struct Moments {
+  std::int64_t count = 0;
+  T mean = T(0);
+  T m2 = T(0);
+};
+
+// Chan et al.'s pairwise combination of two sets' moments: exact algebra,
+// and stable because it only adds non-negative sums of squares.
+template <class T>
+NC_INLINE Moments<T> merge(const Moments<T>& a, const Moments<T>& b) {
+  if (a.count == 0) return b;
+  if (b.count == 0) return a;
+  const std::int64_t n = a.count + b.count;
+  const T delta = b.mean - a.mean;
+  const T weight_b = T(b.count) / T(n);
+  return {n, a.mean + delta * weight_b, a.m2 + b.m2 + delta * delta * T(a.count) * weight_b};
+}
+
+template <class S>
+NC_INLINE compute_t<S> run_sum(const S* p, std::int64_t n) {
+  using T = compute_t<S>;
+  constexpr std::int64_t L = kLanes<T>;
+  Vec<T> a0 = splat(T(0)), a1 = a0;
+  std::int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    a0 += vload(p + i);
+    a1 += vload(p + i + L);
+  }
+  if (i + L <= n) {
+    a0 += vload(p + i);
+    i += L;
+  }
+  T tail = T(0);
+  for (; i < n; ++i) tail += widen(p[i]);
+  return hsum<T>(a0 + a1) + tail;
+}
+
+template <class S>
+NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
+  using T = compute_t<S>;
+  constexpr std::int64_t L = kLanes<T>;
+  Vec<T> a0 = splat(T(0)), a1 = a0;
+  std::int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    const Vec<T> v0 = vload(p + i), v1 = vload(p + i + L);
+    a0 += v0 * v0;
+    a1 += v1 * v1;
+  }
+  if (i + L <= n) {
+    const Vec<T> v = vload(p + i);
+    a0 += v * v;
+    i += L;
+  }
+  T tail = T(0);
+  for (; i < n; ++i) tail += widen(p[i]) * widen(p[i]);
+  return hsum<T>(a0 + a1) + tail;
+}
+
+// Two-pass moments of a run short enough to stay in L1 between the passes.
+// The second pass uses the corrected form sum(d^2) - (sum d)^2 / n, which
+// cancels the error of the first-pass mean (Chan, Golub & LeVeque).
+template <class S>
+NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n) {
+  using T = compute_t<S>;
+  constexpr std::int64_t L = kLanes<T>;
+  const T mean = run_sum(p, n) / T(n);
+  const Vec<T> m = splat(mean);
+  Vec<T> s0 = splat(T(0)), s1 = s0, q0 = s0, q1 = s0;
+  std::int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    const Vec<T> d0 = vload(p + i) - m, d1 = vload(p + i + L) - m;
+    s0 += d0;
+    s1 += d1;
+    q0 += d0 * d0;
+    q1 += d1 * d1;
+  }
+  if (i + L <= n) {
+    const Vec<T> d = vload(p + i) - m;
+    s0 += d;
+    q0 += d * d;
+    i += L;
+  }
+  T ts = T(0), tq = T(0);
+  for (; i < n; ++i) {
+    const T d = widen(p[i]) - mean;
+    ts += d;
+    tq += d * d;
+  }
+  const T sum_d = hsum<T>(s0 + s1) + ts;
+  const T m2 = hsum<T>(q0 + q1) + tq - sum_d * sum_d / T(n);
+  return {n, mean, m2 < T(0) ? T(0) : m2};
+}
+
+// Moments of a run of any length: L1-sized chunks combined in order.
+template <class S>
+NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n) {
+  constexpr std::int64_t chunk = 4096;
+  Moments<compute_t<S>> m = run_moments(p, std::min(n, chunk));
+  for (std::int64_t i = chunk; i < n; i += chunk)
+    m = merge(m, run_moments(p + i, std::min(chunk, n - i)));
+  return m;
+}
+
+// sum(dy) and sum(dy * (x - mean)).
+template <class S>
+NC_INLINE void run_backward_sums(const S* dy, const S* x, std::int64_t n, compute_t<S> mean,
+                                 compute_t<S>& sum_dy, compute_t<S>& sum_dy_d) {
+  using T = compute_t<S>;
+  constexpr std::int64_t L = kLanes<T>;
+  const Vec<T> m = splat(mean);
+  Vec<T> a0 = splat(T(0)), a1 = a0, b0 = a0, b1 = a0;
+  std::int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    const Vec<T> g0 = vload(dy + i), g1 = vload(dy + i + L);
+    a0 += g0;
+    a1 += g1;
+    b0 += g0 * (vload(x + i) - m);
+    b1 += g1 * (vload(x + i + L) - m);
+  }
+  if (i + L <= n) {
+    const Vec<T> g = vload(dy + i);
+    a0 += g;
+    b0 += g * (vload(x + i) - m);
+    i += L;
+  }
+  T ta = T(0), tb = T(0);
+  for (; i < n; ++i) {
+    const T g = widen(dy[i]);
+    ta += g;
+    tb += g * (widen(x[i]) - mean);
+  }
+  sum_dy = hsum<T>(a0 + a1) + ta;
+  sum_dy_d = hsum<T>(b0 + b1) + tb;
+}
+
+// y = (x - mean) * scale + shift.
+template <class S>
+NC_INLINE void run_affine(const S* x, S* y, std::int64_t n, compute_t<S> mean, compute_t<S> scale,
+                          compute_t<S> shift, bool stream) {
+  using T = compute_t<S>;
+  constexpr std::int64_t L = kLanes<T>;
+  const Vec<T> m = splat(mean), a = splat(scale), b = splat(shift);
+  std::int64_t i = 0;
+  for (; i + L <= n; i += L) vput(y + i, (vload(x + i) - m) * a + b, stream);
+  for (; i < n; ++i) y[i] = narrow<S>((widen(x[i]) - mean) * scale + shift);
+}
+
+// dx = a * dy + c0 + (x - mean) * c1: the backward of every normalization
+// with per-run constants (see channel_norm.cpp for a, c0, c1).
+template <class S>
+NC_INLINE void run_dx(const S* dy, const S* x, S* dx, std::int64_t n, compute_t<S> mean,
+                      compute_t<S> a, compute_t<S> c0, compute_t<S> c1, bool stream) {
+  using T = compute_t<S>;
+  constexpr std::int64_t L = kLanes<T>;
+  const Vec<T> m = splat(mean), va = splat(a), v0 = splat(c0), v1 = splat(c1);
+  std::int64_t i = 0;
+  for (; i + L <= n; i += L)
+    vput(dx + i, (va * vload(dy + i) + v0) + (vload(x + i) - m) * v1, stream);
+  for (; i < n; ++i) dx[i] = narrow<S>((a * widen(dy[i]) + c0) + (widen(x[i]) - mean) * c1);
+}
+
+}  // namespace normcheck::cpu

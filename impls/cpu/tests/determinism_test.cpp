@@ -1,0 +1,138 @@
+// The cpu backend gives the same bits whatever the thread count, and a
+// row's (layer/rms norm) or a sample's (group/instance norm) result does not
+// depend on the batch it sits in. Tolerance: none, bit equality.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "normcheck/cpu/backend.hpp"
+#include "normcheck/testing/backend_call.hpp"
+
+using namespace normcheck;
+using namespace normcheck::testing;
+
+namespace {
+
+// Sets NORMCHECK_CPU_THREADS for the lifetime of the object.
+class ThreadCount {
+ public:
+  explicit ThreadCount(const char* n) { setenv("NORMCHECK_CPU_THREADS", n, 1); }
+  ~ThreadCount() { unsetenv("NORMCHECK_CPU_THREADS"); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+};
+
+struct Outputs {
+  ForwardResult f;
+  BackwardResult b;
+};
+
+Outputs run_both(const nc_problem& p, const Inputs& in) {
+  Outputs o{run_forward(cpu::backend_table(), p, in), {}};
+  REQUIRE(o.f.status == NC_OK);
+  o.b = run_backward(cpu::backend_table(), p, in, o.f);
+  REQUIRE(o.b.status == NC_OK);
+  return o;
+}
+
+// A row block of one sample: rows [first, first + count) of a tensor whose
+// leading dim is the batch.
+HostTensor rows_of(const HostTensor& t, std::int64_t first, std::int64_t count) {
+  HostTensor out = t;
+  const std::int64_t row_bytes = std::int64_t(t.bytes.size()) / t.shape[0];
+  out.shape[0] = count;
+  out.bytes.assign(t.bytes.begin() + first * row_bytes,
+                   t.bytes.begin() + (first + count) * row_bytes);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("cpu results are bit-identical for any thread count", "[determinism]") {
+  struct Case {
+    const char* name;
+    nc_op op;
+    std::vector<std::int64_t> shape;
+    nc_layout layout;
+    std::int64_t groups;
+  };
+  // Large enough (>= 4 * 64K elements) that up to 4 threads really run.
+  const Case c = GENERATE(values<Case>({
+      {"ln", NC_OP_LAYER_NORM, {300, 1000}, NC_LAYOUT_NCHW, 1},
+      {"rms", NC_OP_RMS_NORM, {300, 1000}, NC_LAYOUT_NCHW, 1},
+      {"bn nchw", NC_OP_BATCH_NORM, {8, 33, 1000}, NC_LAYOUT_NCHW, 1},
+      {"bn nhwc", NC_OP_BATCH_NORM, {8, 1000, 35}, NC_LAYOUT_NHWC, 1},
+      {"gn nhwc", NC_OP_GROUP_NORM, {8, 1000, 36}, NC_LAYOUT_NHWC, 6},
+      {"in nchw", NC_OP_INSTANCE_NORM, {8, 36, 1000}, NC_LAYOUT_NCHW, 1},
+  }));
+  const auto dtype = GENERATE(DType::f32, DType::bf16);
+  INFO(c.name << " " << numeric::dtype_name(dtype));
+  auto p = make_problem(c.op, c.shape, dtype);
+  p.layout = c.layout;
+  p.groups = c.groups;
+  const auto in = random_inputs(p, 77);
+  const auto reference = [&] {
+    ThreadCount one("1");
+    return run_both(p, in);
+  }();
+  for (const char* threads : {"2", "3", "4"}) {
+    ThreadCount n(threads);
+    INFO("threads " << threads);
+    const auto o = run_both(p, in);
+    CHECK(bit_identical(o.f.y, reference.f.y));
+    CHECK(bit_identical(o.f.saved_rstd, reference.f.saved_rstd));
+    CHECK(bit_identical(o.f.running_var, reference.f.running_var));
+    CHECK(bit_identical(o.b.dx, reference.b.dx));
+    CHECK(bit_identical(o.b.dgamma, reference.b.dgamma));
+    CHECK(bit_identical(o.b.dbeta, reference.b.dbeta));
+  }
+}
+
+TEST_CASE("a row's or sample's result does not depend on its batch", "[determinism]") {
+  struct Case {
+    const char* name;
+    nc_op op;
+    std::vector<std::int64_t> shape;  // batch first
+    nc_layout layout;
+    std::int64_t groups;
+  };
+  const Case c = GENERATE(values<Case>({
+      {"ln", NC_OP_LAYER_NORM, {150, 777}, NC_LAYOUT_NCHW, 1},
+      // f32 outputs of >= 8 MiB with 16-byte aligned rows/planes take the
+      // streaming-store path; their small batches do not.
+      {"ln streamed", NC_OP_LAYER_NORM, {2800, 768}, NC_LAYOUT_NCHW, 1},
+      {"in nchw streamed", NC_OP_INSTANCE_NORM, {10, 32, 9000}, NC_LAYOUT_NCHW, 1},
+      {"rms", NC_OP_RMS_NORM, {150, 777}, NC_LAYOUT_NCHW, 1},
+      {"gn nchw", NC_OP_GROUP_NORM, {12, 8, 999}, NC_LAYOUT_NCHW, 4},
+      {"gn nhwc", NC_OP_GROUP_NORM, {12, 999, 8}, NC_LAYOUT_NHWC, 2},
+      {"in nhwc", NC_OP_INSTANCE_NORM, {12, 999, 40}, NC_LAYOUT_NHWC, 1},
+  }));
+  const auto dtype = GENERATE(DType::f32, DType::f16);
+  INFO(c.name << " " << numeric::dtype_name(dtype));
+  auto big = make_problem(c.op, c.shape, dtype);
+  big.layout = c.layout;
+  big.groups = c.groups;
+  const auto in = random_inputs(big, 5);
+  const auto whole = run_both(big, in);
+
+  // Rows/samples [first, first + count) as a batch of their own, at a
+  // different position and alignment than in the big batch.
+  const std::int64_t first = GENERATE(1, 7), count = 3;
+  REQUIRE(first + count <= c.shape[0]);
+  auto small = big;
+  small.shape[0] = count;
+  Inputs part = in;
+  part.x = rows_of(in.x, first, count);
+  part.dy = rows_of(in.dy, first, count);
+  const auto alone = run_both(small, part);
+  CHECK(bit_identical(alone.f.y, rows_of(whole.f.y, first, count)));
+  CHECK(bit_identical(alone.b.dx, rows_of(whole.b.dx, first, count)));
+}
+
+TEST_CASE("a malformed NORMCHECK_CPU_THREADS is an invalid argument", "[determinism]") {
+  ThreadCount bad("lots");
+  const auto p = make_problem(NC_OP_LAYER_NORM, {512, 512}, DType::f32);
+  const auto r = run_forward(cpu::backend_table(), p, random_inputs(p, 1));
+  CHECK(r.status == NC_INVALID_ARGUMENT);
+  CHECK(r.message.find("NORMCHECK_CPU_THREADS") != std::string::npos);
+}

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs, ON the GPU machine, from the repository root of the working-tree
+# copy, with .carry/ (collect_carry.sh) carried along:
+#   1. the CUDA unit tests (cuda_host_tests, cuda_device_tests)
+#   2. normcheck run --suite nightly --backend cuda
+#   3. nc_cuda_bench and the PyTorch peer on the same shapes, and the table
+#      comparing them (reports/perf.md, "## CUDA backend", wants it)
+# Logs, CSVs and the nightly report are written to .carry/out/; at the end
+# they are packed into $OUT/gpu_session.tgz, with bench_summary.md and the
+# device-test log beside it ($OUT: the device tool's folder that comes back,
+# which takes at most 8 files).
+#
+#   bash scripts/gpu/run_gpu_session.sh [tests|suite|bench|all]   (default all)
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+what=${1:-all}
+out=.carry/out
+rm -rf "$out"
+mkdir -p "$out"
+export LD_LIBRARY_PATH="$PWD/.carry/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export NC_CUDA_PLUGIN="$PWD/.carry/bin/backends/libnormcheck_backend_cuda.so"
+export NORMCHECK_BACKEND_DIR="$PWD/.carry/bin/backends"
+export NORMCHECK_ROOT="$PWD"
+export PYTHONUNBUFFERED=1
+status=0
+
+nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee "$out/gpu.txt"
+
+if [ "$what" = all ] || [ "$what" = tests ]; then
+  echo "== cuda unit tests"
+  .carry/bin/cuda_host_tests 2>&1 | tee "$out/cuda_host_tests.log" | tail -5 || status=1
+  .carry/bin/cuda_device_tests 2>&1 | tee "$out/cuda_device_tests.log" | tail -30
+  rc=${PIPESTATUS[0]}
+  [ "$rc" -eq 0 ] || { echo "cuda_device_tests exited $rc"; status=1; }
+fi
+
+if [ "$what" = all ] || [ "$what" = suite ]; then
+  echo "== normcheck run --suite nightly --backend cuda"
+  if [ ! -d .cache/fixtures/nightly ]; then
+    echo "generating the nightly fixtures here (not carried)"
+    .carry/bin/normcheck generate --suite nightly --out .cache/fixtures/nightly --jobs "$(nproc)" \
+      > "$out/generate.log" 2>&1 || { echo "generate failed: see generate.log"; status=1; }
+  fi
+  .carry/bin/normcheck run --suite nightly --backend cuda --report "$out/nightly" \
+    > "$out/nightly_run.log" 2>&1
+  rc=$?
+  tail -20 "$out/nightly_run.log"
+  [ "$rc" -eq 0 ] || { echo "normcheck run exited $rc"; status=1; }
+fi
+
+if [ "$what" = all ] || [ "$what" = bench ]; then
+  echo "== benchmarks"
+  .carry/bin/nc_cuda_bench --csv "$out/cuda_bench.csv" 2>&1 | tee "$out/cuda_bench.log" || status=1
+  python3 scripts/gpu/torch_peer_bench.py --csv "$out/torch_bench.csv" 2>&1 | tee "$out/torch_bench.log" || status=1
+  python3 scripts/gpu/compare_bench.py "$out/cuda_bench.csv" "$out/torch_bench.csv" \
+    | tee "$out/bench_summary.md" || status=1
+fi
+if [ -n "${OUT:-}" ]; then
+  tar czf "$OUT/gpu_session.tgz" -C "$out" .
+  for f in bench_summary.md cuda_device_tests.log; do [ -f "$out/$f" ] && cp "$out/$f" "$OUT/"; done
+fi
+exit $status
