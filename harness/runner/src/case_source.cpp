@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <memory>
@@ -22,6 +23,10 @@ FixtureDirectory::FixtureDirectory(const std::filesystem::path& dir) : dir_(dir)
     for (std::size_t k = 0; k < readers_.back().size(); ++k)
       index_.emplace_back(readers_.size() - 1, k);
   }
+  // By descriptor: reports read in a sensible order whatever the file names.
+  std::stable_sort(index_.begin(), index_.end(), [this](const auto& a, const auto& b) {
+    return readers_[a.first].descriptors()[a.second] < readers_[b.first].descriptors()[b.second];
+  });
 }
 
 const std::string& FixtureDirectory::descriptor(std::size_t i) const {

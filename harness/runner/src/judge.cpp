@@ -217,10 +217,14 @@ Record Judge::measure(const std::string& check, numeric::DType dtype,
   r.ulp_tolerance = limit.max_ulp;
   std::optional<compare::TensorMetrics> total;
   const Piece* worst_piece = nullptr;
-  const Piece* first_unwritten = nullptr;
+  const Piece* first_unwritten = nullptr;  // and the index there
+  std::int64_t first_unwritten_at = -1;
   for (const auto& pc : pieces) {
     const auto m = compare::measure(pc.golden, pc.actual, pc.bound, dtype, pc.unwritten);
-    if (m.unwritten > 0 && first_unwritten == nullptr) first_unwritten = &pc;
+    if (m.unwritten > 0 && first_unwritten == nullptr) {
+      first_unwritten = &pc;
+      first_unwritten_at = m.first_unwritten;
+    }
     bool worse = false;
     total = total ? compare::combine(*total, m, &worse) : m;
     if (worst_piece == nullptr || worse) worst_piece = &pc;
@@ -254,7 +258,7 @@ Record Judge::measure(const std::string& check, numeric::DType dtype,
         "{} of {} elements never written (first: {} {})", m.unwritten, m.elements,
         first_unwritten->tensor,
         fmt::format("{}",
-                    fmt::join(compare::unravel(m.first_unwritten, first_unwritten->shape), ","))));
+                    fmt::join(compare::unravel(first_unwritten_at, first_unwritten->shape), ","))));
   if (!(m.bound_ratio <= limit.max_bound_ratio))
     problems.push_back(
         fmt::format("bound ratio {:.4g} > tolerance {:.4g}", m.bound_ratio, limit.max_bound_ratio));

@@ -11,7 +11,7 @@ void write_message(char* buffer, std::size_t size, std::string_view text,
   std::size_t used = 0;
   for (const auto part : {text, more}) {
     const std::size_t n = std::min(part.size(), size - 1 - used);
-    std::memcpy(buffer + used, part.data(), n);
+    if (n > 0) std::memcpy(buffer + used, part.data(), n);  // data() may be NULL when empty
     used += n;
   }
   buffer[used] = '\0';

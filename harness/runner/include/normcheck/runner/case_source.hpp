@@ -35,9 +35,9 @@ class MemoryCases : public CaseSource {
   std::vector<std::string> descriptors_;
 };
 
-// Every case of every fixture file under a folder (recursively, sorted by
-// path, then in file order). InputError when the folder does not exist or a
-// file is not a readable fixture.
+// Every case of every fixture file under a folder (recursively), sorted by
+// descriptor. InputError when the folder does not exist or a file is not a
+// readable fixture.
 class FixtureDirectory : public CaseSource {
  public:
   explicit FixtureDirectory(const std::filesystem::path& dir);
