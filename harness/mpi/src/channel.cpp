@@ -77,9 +77,10 @@ Channel::Wait Channel::receive_until(std::chrono::steady_clock::time_point deadl
   while (true) {
     int timeout_ms = -1;
     if (deadline != std::chrono::steady_clock::time_point::max()) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return Wait::timed_out;
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return Wait::timed_out;
+      // Round up: truncating 0.9 ms to 0 would give up before the deadline.
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
       timeout_ms = int(std::min<std::int64_t>(left.count(), 60'000));
     }
     pollfd p{fd_.get(), POLLIN, 0};
