@@ -7,6 +7,7 @@
 #include <charconv>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "normcheck/model/problem.hpp"
 
@@ -88,14 +89,16 @@ std::string format_double(double v) {
   std::string s(buf.data(), ptr);
   const auto e = s.find('e');
   if (e == std::string::npos) return s;
-  std::string mantissa = s.substr(0, e), exponent = s.substr(e + 1);
-  std::string sign;
-  if (!exponent.empty() && (exponent[0] == '-' || exponent[0] == '+')) {
-    if (exponent[0] == '-') sign = "-";
-    exponent.erase(0, 1);
-  }
-  while (exponent.size() > 1 && exponent[0] == '0') exponent.erase(0, 1);
-  return mantissa + "e" + sign + exponent;
+  std::string_view mantissa = std::string_view(s).substr(0, e);
+  std::string_view exponent = std::string_view(s).substr(e + 1);
+  const bool negative = !exponent.empty() && exponent[0] == '-';
+  if (!exponent.empty() && (exponent[0] == '-' || exponent[0] == '+')) exponent.remove_prefix(1);
+  while (exponent.size() > 1 && exponent[0] == '0') exponent.remove_prefix(1);
+  std::string out(mantissa);
+  out += 'e';
+  if (negative) out += '-';
+  out += exponent;
+  return out;
 }
 
 std::string join_dims(const std::vector<std::int64_t>& dims, char sep) {
