@@ -11,6 +11,7 @@
 // sample work never depends on the batch size or the thread split, so
 // instance and group norm are batch-invariant and all three deterministic.
 #include <cmath>
+#include <type_traits>
 
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
@@ -69,7 +70,9 @@ struct PlaneStats {
     const S* x = static_cast<const S*>(j.x);
     for (std::int64_t t = begin; t < end; ++t) {
       if (pl.layout == NC_LAYOUT_NCHW) {
-        const auto m = contiguous_moments(x + t * pl.spatial, pl.spatial);
+        const S* plane = x + t * pl.spatial;
+        const auto m =
+            contiguous_moments(plane, pl.spatial, t + 1 < pl.tasks() ? plane + pl.spatial : plane);
         mean[t] = m.mean;
         m2[t] = m.m2;
       } else {
@@ -97,8 +100,14 @@ struct PlaneStats {
     each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
       store_like(one, mean + c, load_like(one, mean + c) * inv);
     });
+    // The second pass works from L1/L2; the next block (contiguous after
+    // this one, possibly shorter) is fetched meanwhile.
+    const S* ahead = base + rows * C;
+    const std::int64_t ahead_rows = task + 1 < pl.tasks() ? pl.block(task + 1).rows : 0;
     for (std::int64_t r = 0; r < rows; ++r)
       each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+        if constexpr (std::is_same_v<decltype(one), VectorLane>)
+          if (r < ahead_rows) prefetch_line(ahead + r * C + c);
         const auto d = load_like(one, base + r * C + c) - load_like(one, mean + c);
         store_like(one, sum_d + c, load_like(one, sum_d + c) + d);
         store_like(one, m2 + c, load_like(one, m2 + c) + d * d);

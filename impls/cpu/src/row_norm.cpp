@@ -4,6 +4,7 @@
 // block of rows writes its own partial sums, combined afterwards in a fixed
 // pairwise order whatever the thread count.
 #include <cmath>
+#include <type_traits>
 
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
@@ -59,12 +60,15 @@ struct RowForward {
       for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
       src = out;
     }
+    // The next row is fetched while this one is computed from L1: during
+    // the moments pass for layer_norm, the normalize pass for rms_norm.
+    const S* next = r + 1 < j.rows ? static_cast<const S*>(j.x) + (r + 1) * n : src;
     T mean = T(0);
     double var = 0.0;
     if (j.rms) {
       var = double(run_sum_squares(src, n)) / double(n);  // the mean square
     } else {
-      const auto m = contiguous_moments(src, n);
+      const auto m = contiguous_moments(src, n, next);
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -77,8 +81,18 @@ struct RowForward {
     S* y = static_cast<S*>(j.y) + r * n;
     const Vec<T> vm = splat(mean), vr = splat(rstd);
     std::int64_t i = 0;
-    for (; i + L <= n; i += L)
+    if constexpr (std::is_same_v<S, bf16_t>)
+      for (; i + 2 * L <= n; i += 2 * L) {  // gamma and beta in pair order
+        if (j.rms) prefetch_line(next + i);
+        if (j.rms) prefetch_line(next + i + L);
+        const auto v = vload_pair(src + i);
+        vput_pair(y + i, ((v.even - vm) * vr) * vload(gamma + i) + vload(beta + i),
+                  ((v.odd - vm) * vr) * vload(gamma + i + L) + vload(beta + i + L), j.stream);
+      }
+    for (; i + L <= n; i += L) {
+      if (j.rms) prefetch_line(next + i);
       vput(y + i, ((vload(src + i) - vm) * vr) * vload(gamma + i) + vload(beta + i), j.stream);
+    }
     for (; i < n; ++i) y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
   }
 };
@@ -129,14 +143,22 @@ struct RowBackward {
     const T rstd = static_cast<const T*>(j.rstd)[r];
     const Vec<T> vm = splat(mean), vr = splat(rstd);
     Vec<T> sg = splat(T(0)), sgd = sg;
-    std::int64_t i = 0;
-    for (; i + L <= n; i += L) {
-      const Vec<T> d = vload(x + i) - vm, dyv = vload(dy + i), g = vload(gamma + i) * dyv;
+    // One vector of x and dy whose per-column values sit at `at`.
+    const auto accumulate = [&](std::int64_t at, Vec<T> xv, Vec<T> dyv) NC_LAMBDA {
+      const Vec<T> d = xv - vm, g = vload(gamma + at) * dyv;
       sg += g;
       sgd += g * d;
-      if (dgamma != nullptr) vstore(dgamma + i, vload(dgamma + i) + dyv * (d * vr));
-      if (dbeta != nullptr) vstore(dbeta + i, vload(dbeta + i) + dyv);
-    }
+      if (dgamma != nullptr) vstore(dgamma + at, vload(dgamma + at) + dyv * (d * vr));
+      if (dbeta != nullptr) vstore(dbeta + at, vload(dbeta + at) + dyv);
+    };
+    std::int64_t i = 0;
+    if constexpr (std::is_same_v<S, bf16_t>)
+      for (; i + 2 * L <= n; i += 2 * L) {  // per-column arrays in pair order
+        const auto xv = vload_pair(x + i), dyv = vload_pair(dy + i);
+        accumulate(i, xv.even, dyv.even);
+        accumulate(i + L, xv.odd, dyv.odd);
+      }
+    for (; i + L <= n; i += L) accumulate(i, vload(x + i), vload(dy + i));
     T tg = T(0), tgd = T(0);
     for (; i < n; ++i) {
       const T d = widen(x[i]) - mean, dyv = widen(dy[i]), g = gamma[i] * dyv;
@@ -152,9 +174,27 @@ struct RowBackward {
     S* dx = static_cast<S*>(j.dx) + r * n;
     S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
     const Vec<T> v0 = splat(c0), v1 = splat(c1);
+    // This pass works from L1; the next row's x and dy are fetched meanwhile.
+    const std::int64_t next = r + 1 < j.rows ? n : 0;
+    const auto dx_of = [&](std::int64_t at, Vec<T> xv, Vec<T> dyv) NC_LAMBDA {
+      return (vr * (vload(gamma + at) * dyv) + v0) + (xv - vm) * v1;
+    };
     i = 0;
+    if constexpr (std::is_same_v<S, bf16_t>)
+      for (; i + 2 * L <= n; i += 2 * L) {
+        prefetch_line(x + next + i);
+        prefetch_line(dy + next + i);
+        prefetch_line(x + next + i + L);
+        prefetch_line(dy + next + i + L);
+        const auto xv = vload_pair(x + i), dyv = vload_pair(dy + i);
+        const Vec<T> even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
+        vput_pair(dx + i, even, odd, j.stream);
+        if (dres != nullptr) vput_pair(dres + i, even, odd, j.stream);
+      }
     for (; i + L <= n; i += L) {
-      const Vec<T> out = (vr * (vload(gamma + i) * vload(dy + i)) + v0) + (vload(x + i) - vm) * v1;
+      prefetch_line(x + next + i);
+      prefetch_line(dy + next + i);
+      const Vec<T> out = dx_of(i, vload(x + i), vload(dy + i));
       vput(dx + i, out, j.stream);
       if (dres != nullptr) vput(dres + i, out, j.stream);
     }
@@ -187,14 +227,41 @@ std::int64_t block_count(std::int64_t rows) {
   return (rows + kRowBlock - 1) / kRowBlock;
 }
 
+// Per-column values in the order the bf16 kernels read them (vload_pair):
+// each full block of 32 columns as its 16 even columns, then its 16 odd
+// ones; and back.
+constexpr std::size_t kPairBlock = 2 * std::size_t(kLanes<float>);
+std::vector<double> pair_order(DType data, std::vector<double> values) {
+  if (data != DType::bf16) return values;
+  const std::vector<double> natural = values;
+  for (std::size_t b = 0; b + kPairBlock <= values.size(); b += kPairBlock)
+    for (std::size_t k = 0; k < kPairBlock / 2; ++k) {
+      values[b + k] = natural[b + 2 * k];
+      values[b + kPairBlock / 2 + k] = natural[b + 2 * k + 1];
+    }
+  return values;
+}
+std::vector<double> natural_order(DType data, std::vector<double> values) {
+  if (data != DType::bf16) return values;
+  const std::vector<double> paired = values;
+  for (std::size_t b = 0; b + kPairBlock <= values.size(); b += kPairBlock)
+    for (std::size_t k = 0; k < kPairBlock / 2; ++k) {
+      values[b + 2 * k] = paired[b + k];
+      values[b + 2 * k + 1] = paired[b + kPairBlock / 2 + k];
+    }
+  return values;
+}
+
 }  // namespace
 
 void forward_rows(const ForwardCall& call) {
   const auto& g = call.geo;
   const auto& p = *call.problem;
   const auto cols = std::size_t(g.cols);
-  const ComputeArray gamma(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0));
-  const ComputeArray beta(g.data, param_values<double>(g.param, call.beta, g.cols, 0.0));
+  const ComputeArray gamma(
+      g.data, pair_order(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0)));
+  const ComputeArray beta(
+      g.data, pair_order(g.data, param_values<double>(g.param, call.beta, g.cols, 0.0)));
   std::vector<double> mean(std::size_t(g.rows)), rstd(std::size_t(g.rows));
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   const RowForwardJob job{g.data,        p.op == NC_OP_RMS_NORM,
@@ -212,7 +279,8 @@ void forward_rows(const ForwardCall& call) {
 void backward_rows(const BackwardCall& call) {
   const auto& g = call.geo;
   const bool rms = call.problem->op == NC_OP_RMS_NORM;
-  const ComputeArray gamma(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0));
+  const ComputeArray gamma(
+      g.data, pair_order(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0)));
   const ComputeArray mean(g.data, rms ? std::vector<double>(std::size_t(g.rows), 0.0)
                                       : load_values(g.stats, call.saved_mean, g.rows));
   const ComputeArray rstd(g.data, load_values(g.stats, call.saved_rstd, g.rows));
@@ -240,9 +308,11 @@ void backward_rows(const BackwardCall& call) {
   parallel_for(blocks, kRowBlock * g.cols,
                [&](std::int64_t b, std::int64_t e) { backward_task(job, b, e); });
   if (call.dgamma != nullptr)
-    store_values(g.param, call.dgamma, combine_blocks(dgamma_part, blocks, g.cols));
+    store_values(g.param, call.dgamma,
+                 natural_order(g.data, combine_blocks(dgamma_part, blocks, g.cols)));
   if (call.dbeta != nullptr)
-    store_values(g.param, call.dbeta, combine_blocks(dbeta_part, blocks, g.cols));
+    store_values(g.param, call.dbeta,
+                 natural_order(g.data, combine_blocks(dbeta_part, blocks, g.cols)));
 }
 
 }  // namespace normcheck::cpu

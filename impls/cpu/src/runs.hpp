@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "simd.hpp"
 
@@ -72,6 +73,24 @@ NC_INLINE Moments<T> merge(const Moments<T>& a, const Moments<T>& b) {
   return {n, a.mean + delta * weight_b, a.m2 + b.m2 + delta * delta * T(a.count) * weight_b};
 }
 
+// The two vectors of a block of 2 * kLanes elements, for the reductions
+// below: its halves, or for bf16 its even and its odd elements (vload_pair
+// is several shuffles cheaper than two widening vloads). Either way a fixed
+// assignment of elements to accumulator lanes.
+template <class S>
+struct Block {
+  Vec<compute_t<S>> v0, v1;
+};
+template <class S>
+NC_INLINE Block<S> vload_block(const S* p) {
+  if constexpr (std::is_same_v<S, bf16_t>) {
+    const auto pair = vload_pair(p);
+    return {pair.even, pair.odd};
+  } else {
+    return {vload(p), vload(p + kLanes<compute_t<S>>)};
+  }
+}
+
 template <class S>
 NC_INLINE compute_t<S> run_sum(const S* p, std::int64_t n) {
   using T = compute_t<S>;
@@ -79,8 +98,9 @@ NC_INLINE compute_t<S> run_sum(const S* p, std::int64_t n) {
   Vec<T> a0 = splat(T(0)), a1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    a0 += vload(p + i);
-    a1 += vload(p + i + L);
+    const auto b = vload_block(p + i);
+    a0 += b.v0;
+    a1 += b.v1;
   }
   if (i + L <= n) {
     a0 += vload(p + i);
@@ -98,9 +118,9 @@ NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
   Vec<T> a0 = splat(T(0)), a1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const Vec<T> v0 = vload(p + i), v1 = vload(p + i + L);
-    a0 += v0 * v0;
-    a1 += v1 * v1;
+    const auto b = vload_block(p + i);
+    a0 += b.v0 * b.v0;
+    a1 += b.v1 * b.v1;
   }
   if (i + L <= n) {
     const Vec<T> v = vload(p + i);
@@ -115,8 +135,11 @@ NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
 // Two-pass moments of a run short enough to stay in L1 between the passes.
 // The second pass uses the corrected form sum(d^2) - (sum d)^2 / n, which
 // cancels the error of the first-pass mean (Chan, Golub & LeVeque).
-template <class S>
-NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n) {
+// `ahead` is where the caller reads next (a run at least n long, or p
+// itself): its lines are prefetched during the second pass, which works
+// from L1 (see prefetch_line).
+template <class S, class A>
+NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A* ahead) {
   using T = compute_t<S>;
   constexpr std::int64_t L = kLanes<T>;
   const T mean = run_sum(p, n) / T(n);
@@ -124,7 +147,10 @@ NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n) {
   Vec<T> s0 = splat(T(0)), s1 = s0, q0 = s0, q1 = s0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const Vec<T> d0 = vload(p + i) - m, d1 = vload(p + i + L) - m;
+    prefetch_line(ahead + i);
+    prefetch_line(ahead + i + L);
+    const auto b = vload_block(p + i);
+    const Vec<T> d0 = b.v0 - m, d1 = b.v1 - m;
     s0 += d0;
     s1 += d1;
     q0 += d0 * d0;
@@ -148,12 +174,14 @@ NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n) {
 }
 
 // Moments of a run of any length: L1-sized chunks combined in order.
-template <class S>
-NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n) {
-  constexpr std::int64_t chunk = 4096;
-  Moments<compute_t<S>> m = run_moments(p, std::min(n, chunk));
+// `ahead` (the caller's next run, at least n long, or p) is prefetched chunk
+// by chunk.
+template <class S, class A>
+NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n, const A* ahead) {
+  constexpr std::int64_t chunk = 4096;  // a multiple of 32: bf16 pairs stay aligned to it
+  Moments<compute_t<S>> m = run_moments(p, std::min(n, chunk), ahead);
   for (std::int64_t i = chunk; i < n; i += chunk)
-    m = merge(m, run_moments(p + i, std::min(chunk, n - i)));
+    m = merge(m, run_moments(p + i, std::min(chunk, n - i), ahead + i));
   return m;
 }
 
@@ -167,11 +195,11 @@ NC_INLINE void run_backward_sums(const S* dy, const S* x, std::int64_t n, comput
   Vec<T> a0 = splat(T(0)), a1 = a0, b0 = a0, b1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const Vec<T> g0 = vload(dy + i), g1 = vload(dy + i + L);
-    a0 += g0;
-    a1 += g1;
-    b0 += g0 * (vload(x + i) - m);
-    b1 += g1 * (vload(x + i + L) - m);
+    const auto g = vload_block(dy + i), v = vload_block(x + i);
+    a0 += g.v0;
+    a1 += g.v1;
+    b0 += g.v0 * (v.v0 - m);
+    b1 += g.v1 * (v.v1 - m);
   }
   if (i + L <= n) {
     const Vec<T> g = vload(dy + i);
@@ -197,6 +225,11 @@ NC_INLINE void run_affine(const S* x, S* y, std::int64_t n, compute_t<S> mean, c
   constexpr std::int64_t L = kLanes<T>;
   const Vec<T> m = splat(mean), a = splat(scale), b = splat(shift);
   std::int64_t i = 0;
+  if constexpr (std::is_same_v<S, bf16_t>)
+    for (; i + 2 * L <= n; i += 2 * L) {
+      const auto v = vload_pair(x + i);
+      vput_pair(y + i, (v.even - m) * a + b, (v.odd - m) * a + b, stream);
+    }
   for (; i + L <= n; i += L) vput(y + i, (vload(x + i) - m) * a + b, stream);
   for (; i < n; ++i) y[i] = narrow<S>((widen(x[i]) - mean) * scale + shift);
 }
@@ -210,6 +243,12 @@ NC_INLINE void run_dx(const S* dy, const S* x, S* dx, std::int64_t n, compute_t<
   constexpr std::int64_t L = kLanes<T>;
   const Vec<T> m = splat(mean), va = splat(a), v0 = splat(c0), v1 = splat(c1);
   std::int64_t i = 0;
+  if constexpr (std::is_same_v<S, bf16_t>)
+    for (; i + 2 * L <= n; i += 2 * L) {
+      const auto g = vload_pair(dy + i), d = vload_pair(x + i);
+      vput_pair(dx + i, (va * g.even + v0) + (d.even - m) * v1,
+                (va * g.odd + v0) + (d.odd - m) * v1, stream);
+    }
   for (; i + L <= n; i += L)
     vput(dx + i, (va * vload(dy + i) + v0) + (vload(x + i) - m) * v1, stream);
   for (; i < n; ++i) dx[i] = narrow<S>((a * widen(dy[i]) + c0) + (widen(x[i]) - mean) * c1);

@@ -111,6 +111,31 @@ NC_INLINE void vstore(f16_t* p, Vec<float> v) {
   store_half_bits(p, numeric::fast::f32_to_f16_bits<Simd<float>::bits, Vec<float>>(v));
 }
 
+// bf16 in pairs: 32 consecutive values loaded as 16 32-bit words give two
+// f32 vectors, the even elements (2k, word << 16) and the odd ones (2k + 1,
+// the word's high half), in one integer operation each and in every ISA;
+// the 16-to-32-bit widening of vload costs several shuffles. Stores put the
+// halves back the same way. Kernels that use pairs keep per-element
+// parameters in pair order (see pair_order in row_norm.cpp).
+struct PairF32 {
+  Vec<float> even, odd;
+};
+NC_INLINE PairF32 vload_pair(const bf16_t* p) {
+  Simd<float>::bits w;
+  std::memcpy(&w, p, sizeof w);
+  return {std::bit_cast<Vec<float>>(w << 16), std::bit_cast<Vec<float>>(w & 0xffff0000u)};
+}
+// f32 -> bf16 rounded to nearest even, NaN made quiet, as
+// numeric::fast::f32_to_bf16_bits, but left in the high half of the word.
+NC_INLINE Simd<float>::bits bf16_in_high_half(Vec<float> f) {
+  const auto u = std::bit_cast<Simd<float>::bits>(f);
+  const auto rounded = u + 0x7fffu + ((u >> 16) & 1u);
+  return f != f ? (u | 0x00400000u) : rounded;  // NaN: quiet, payload kept
+}
+NC_INLINE Simd<float>::bits pack_pair(Vec<float> even, Vec<float> odd) {
+  return (bf16_in_high_half(even) >> 16) | (bf16_in_high_half(odd) & 0xffff0000u);
+}
+
 // Non-temporal (streaming) stores, for outputs far larger than the caches:
 // a regular store first reads the line it writes (read for ownership), a
 // streaming one does not, which saves a third of the traffic of a
@@ -142,6 +167,26 @@ NC_INLINE void vstream(bf16_t* p, Vec<float> v) {
 NC_INLINE void vstream(f16_t* p, Vec<float> v) {
   stream_half_bits(p, numeric::fast::f32_to_f16_bits<Simd<float>::bits, Vec<float>>(v));
 }
+// A hint to fetch the cache line holding p. Every kernel reads its run (a
+// row, a plane) from memory in its first pass and then computes on it in
+// L1; without a hint the next run's memory traffic only starts when that
+// computing is done, so a core alternates between waiting on memory and
+// computing. Touching the next run during a pass that works from L1
+// overlaps the two. Changes timing only, never results; callers keep the
+// address inside the tensor.
+NC_INLINE void prefetch_line(const void* p) {
+  __builtin_prefetch(p);
+}
+
+NC_INLINE void vput_pair(bf16_t* p, Vec<float> even, Vec<float> odd, bool stream) {
+  const auto w = pack_pair(even, odd);
+  if (stream)
+    stream_parts<__m128i>(
+        p, w, [](void* q, __m128i x) { _mm_stream_si128(static_cast<__m128i*>(q), x); });
+  else
+    std::memcpy(p, &w, sizeof w);
+}
+
 inline void stream_fence() {
   _mm_sfence();
 }
