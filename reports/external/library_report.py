@@ -30,9 +30,23 @@ def fmt_ulp(v):
     return f"{v:.3g}" if v < 1e6 else f"{v:.2e}"
 
 
+NUMERIC = ("max_abs_err", "max_rel_err", "max_ulp_err", "bound_ratio", "tolerance", "ulp_tolerance",
+           "kappa", "golden", "actual", "bound")
+
+
+def as_numbers(d):
+    # results.json writes infinite numbers as the strings "inf" / "-inf".
+    for k in NUMERIC:
+        if isinstance(d.get(k), str):
+            d[k] = float(d[k])
+    if isinstance(d.get("worst"), dict):
+        as_numbers(d["worst"])
+    return d
+
+
 def load(path, backend):
     results = json.loads(pathlib.Path(path).read_text())
-    records = [r for r in results["records"] if r["backend"] == backend]
+    records = [as_numbers(r) for r in results["records"] if r["backend"] == backend]
     if not records:
         sys.exit(f"{path}: no records of backend '{backend}'")
     info = next(b for b in results["backends"] if b["name"] == backend)

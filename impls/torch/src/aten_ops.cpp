@@ -154,9 +154,15 @@ void group_norm_backward(const support::BackwardCall& c, const KernelDtypes& k) 
   const auto v = logical_view(g);
   const Dims channels{g.channels};
   calling_aten([&] {
-    // As for layer norm, the statistics go in the input dtype.
+    // As for layer norm, the statistics go in the input dtype. dy and x go
+    // in plain contiguous (NCHW) order: ATen 1.13's backward kernel reads
+    // its inputs as NCHW whatever their strides (channels-last backward
+    // support came after 1.13, pytorch/pytorch#89485), so channels-last
+    // tensors give silently wrong dx, dgamma and dbeta (tests: "group norm
+    // backward of channels-last rank-4 data ...").
     const auto [dx, dgamma, dbeta] = at::native_group_norm_backward(
-        group_norm_input(c.dy, g, v), group_norm_input(c.x, g, v),
+        borrow(c.dy, g.data, v.sizes, v.strides).contiguous(),
+        borrow(c.x, g.data, v.sizes, v.strides).contiguous(),
         borrow_as(c.saved_mean, g.stats, g.saved_shape, k.data),
         borrow_as(c.saved_rstd, g.stats, g.saved_shape, k.data),
         backward_weight(c, channels, k.param), g.batch, g.channels, g.spatial, g.groups,
