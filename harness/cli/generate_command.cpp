@@ -9,6 +9,7 @@
 #include <map>
 
 #include "command.hpp"
+#include "normcheck/fixture/fixture_index.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
 #include "normcheck/fixture/fixture_writer.hpp"
 #include "normcheck/fixture/generator.hpp"
@@ -115,9 +116,16 @@ int run_generate(const GenerateOptions& opt) {
   fmt::print("generate: suite '{}' ({} cases) into {} with {} worker{}{}\n", suite.name, total,
              out_dir.string(), jobs, jobs == 1 ? "" : "s",
              check_manifest ? fmt::format(", checked against {}", manifest_file.string()) : "");
-  fx::Progress progress(total, fx::stdout_is_terminal());
+  // Work weights for the ETA: the reference's cost grows with the element
+  // count; a fixed part stands for the per-case cost of small cases.
+  std::vector<double> work(total);
+  double total_work = 0;
+  for (std::size_t i = 0; i < total; ++i)
+    total_work += work[i] = double(suite.problems[i].element_count()) + 20000.0;
+  fx::Progress progress(total, fx::stdout_is_terminal(), stdout, total_work);
   int generated = 0, present = 0, failed = 0, mismatched = 0;
   fx::Manifest digests;
+  std::vector<fx::IndexEntry> index;
   std::vector<std::string> failures;
 
   fx::run_jobs(
@@ -129,6 +137,7 @@ int run_generate(const GenerateOptions& opt) {
         if (o.status == "generated" || o.status == "present") {
           ++(o.status == "generated" ? generated : present);
           digests[descriptor] = o.digest;
+          index.push_back({fx::case_group_name(descriptor) + ".h5", 0, descriptor});
           const auto it = manifest.find(descriptor);
           if (check_manifest && it == manifest.end())
             failure = "MISMATCH: not in the manifest";
@@ -145,9 +154,11 @@ int run_generate(const GenerateOptions& opt) {
         progress.step(failure.empty()
                           ? fmt::format("{} {} ({:.2f} s)", o.status, descriptor, o.seconds)
                           : fmt::format("{} {}", failure.substr(0, failure.find(':')), descriptor),
-                      !failure.empty());
+                      !failure.empty(), work[i], o.status == "present");
       });
   progress.finish();
+  // The index lets `run` select cases without opening a fixture file.
+  fx::write_fixture_index(out_dir, index);
 
   if (opt.update_manifest) {
     fx::write_manifest(

@@ -13,6 +13,7 @@
 
 #include "command.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
+#include "normcheck/fixture/progress.hpp"
 #include "normcheck/model/problem.hpp"
 #include "normcheck/report/run_metadata.hpp"
 #include "normcheck/report/writers.hpp"
@@ -43,26 +44,42 @@ std::string command_line(const RunArgs& a) {
   return s + fmt::format(" --jobs {} --timeout {}", a.jobs, a.timeout);
 }
 
-// One status line rewritten in place, on a terminal only.
-class ProgressLine {
+// Progress on stderr: on a terminal one status line (tasks done/total,
+// checks failed so far, elapsed, a work-weighted ETA); without one, a line
+// every ~10 s and 5 % (fixture::Progress), so CI logs show life.
+class RunProgress {
  public:
-  ProgressLine() : enabled_(isatty(STDERR_FILENO) != 0) {}
+  RunProgress(std::size_t total, double total_work)
+      : meter_(total, fixture::stderr_is_terminal(), stderr, total_work) {}
   void update(const runner::Progress& p) {
-    if (!enabled_) return;
-    std::string line =
-        fmt::format("[{:>{}}/{}] {}  {}", p.done, std::to_string(p.total).size(), p.total,
-                    report::status_line(p.counts), p.backend + " " + p.descriptor);
-    if (line.size() > 110) line = line.substr(0, 107) + "...";
-    fmt::print(stderr, "\r{:<110}", line);
-    std::fflush(stderr);
+    const auto failed = p.counts.total - p.counts.of(compare::Status::pass) -
+                        p.counts.of(compare::Status::unsupported) - p.counts.non_gating_failures;
+    meter_.set_summary(fmt::format("{} check{} failed", failed, failed == 1 ? "" : "s"));
+    meter_.step(fmt::format("{} {}", p.backend, p.descriptor), false, p.task_work);
   }
-  void clear() {
-    if (enabled_) fmt::print(stderr, "\r{:<110}\r", "");
-  }
+  void finish() { meter_.finish(); }
 
  private:
-  bool enabled_;
+  fixture::Progress meter_;
 };
+
+// The report folder is checked before the run, not after it: a run of an
+// hour must not end in "cannot write".
+void check_report_folder(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw model::InputError(fmt::format("--report {}: cannot create the folder{}", dir.string(),
+                                        ec ? ": " + ec.message() : ""));
+  for (const char* name : {"results.json", "summary.md", "junit.xml", "report.html"}) {
+    const auto file = dir / name;
+    if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
+      throw model::InputError(
+          fmt::format("--report {}: {} exists and is not a regular file", dir.string(), name));
+  }
+  if (::access(dir.c_str(), W_OK) != 0)
+    throw model::InputError(fmt::format("--report {}: folder is not writable", dir.string()));
+}
 
 int run(const RunArgs& a) {
   if (a.suite.empty() == a.fixtures.empty())
@@ -97,11 +114,13 @@ int run(const RunArgs& a) {
   std::vector<const backend::LoadedBackend*> backends;
   for (const auto& b : loaded) backends.push_back(&b);
 
+  check_report_folder(a.report);
   const runner::FixtureDirectory cases(dir);
-  if (cases.size() == 0)
+  if (cases.size() == 0 && cases.damaged().empty())
     throw model::InputError(fmt::format("{}: no fixture files (*.h5)", dir.string()));
   const auto selected = runner::select_cases(cases, selection);
-  if (selected.empty() && runner::select_cases(cases, runner::Selection{a.filter, 1, 1}).empty())
+  if (selected.empty() && cases.damaged().empty() &&
+      runner::select_cases(cases, runner::Selection{a.filter, 1, 1}).empty())
     throw model::InputError(fmt::format("--filter '{}' matches none of the {} cases in {}",
                                         a.filter, cases.size(), dir.string()));
 
@@ -121,14 +140,22 @@ int run(const RunArgs& a) {
     results.backends.push_back(
         {b.name(), b.table().version != nullptr ? b.table().version : "", b.path().string()});
 
-  ProgressLine progress;
+  double total_work = 0;
+  for (auto i : selected) total_work += runner::case_work(cases.descriptor(i));
+  RunProgress progress(selected.size() * backends.size(), total_work * double(backends.size()));
   runner::RunOptions options;
   options.jobs = a.jobs;
   options.timeout_seconds = a.timeout;
   options.on_progress = [&progress](const runner::Progress& p) { progress.update(p); };
-  const runner::RunOutcome outcome =
-      runner::run_cases(cases, selected, backends, tolerances, options);
-  progress.clear();
+  runner::RunOutcome outcome = runner::run_cases(cases, selected, backends, tolerances, options);
+  progress.finish();
+  // Files that could not even be listed: their cases are unknown, so the
+  // file stands for them, once per backend.
+  for (const auto& d : cases.damaged())
+    for (const auto* b : backends)
+      outcome.records.push_back(runner::damaged_record(
+          d.path.filename().string(), b->name(), fmt::format("{}: {}", d.path.string(), d.message)));
+  const std::size_t damaged = outcome.damaged_cases + cases.damaged().size();
 
   results.run.finished = report::utc_now();
   results.run.cases_planned = std::int64_t(outcome.cases_planned);
@@ -148,7 +175,13 @@ int run(const RunArgs& a) {
              failed ? "FAILED" : "PASSED",
              results.run.incomplete ? " (INCOMPLETE: " + results.run.incomplete_reason + ")" : "",
              std::filesystem::absolute(paths.html).string());
+  if (damaged > 0)
+    fmt::print(stderr,
+               "normcheck: {} fixture{} could not be read (status 'damaged' in the report); "
+               "check them with normcheck verify-fixtures\n",
+               damaged, damaged == 1 ? "" : "s");
   if (outcome.interrupted_by != 0) return 128 + outcome.interrupted_by;
+  if (damaged > 0) return 2;
   return failed ? 1 : 0;
 }
 

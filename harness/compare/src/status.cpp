@@ -18,6 +18,8 @@ std::string_view status_name(Status s) {
       return "unsupported";
     case Status::error:
       return "error";
+    case Status::damaged:
+      return "damaged";
   }
   return "?";
 }

@@ -45,7 +45,8 @@ code{font-size:12px;overflow-wrap:anywhere} .msg{min-width:260px;max-width:420px
 // The worst outcome of a set of records, as a CSS class.
 std::string cell_class(const StatusCounts& c) {
   const std::int64_t broken =
-      c.of(Status::crash) + c.of(Status::timeout) + c.of(Status::overrun) + c.of(Status::error);
+      c.of(Status::crash) + c.of(Status::timeout) + c.of(Status::overrun) + c.of(Status::error) +
+      c.of(Status::damaged);
   const std::int64_t failed = c.of(Status::fail) + broken;
   if (failed > c.non_gating_failures) return broken > 0 ? "s-broken" : "s-fail";
   if (c.non_gating_failures > 0) return "s-known";

@@ -53,7 +53,7 @@ std::string render_summary_markdown(const Results& r) {
                      backend, op, check, dtype, c.total, count_cell(c.of(Status::pass)), fail,
                      count_cell(c.of(Status::crash)), count_cell(c.of(Status::timeout)),
                      count_cell(c.of(Status::overrun)), count_cell(c.of(Status::unsupported)),
-                     count_cell(c.of(Status::error)),
+                     count_cell(c.of(Status::error) + c.of(Status::damaged)),
                      row.worst ? format_ratio(row.worst_ratio) : "-", format_ratio(row.tolerance));
   }
 

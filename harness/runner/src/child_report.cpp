@@ -26,6 +26,15 @@ void put_str(std::string& s, std::string_view v) {
   s.append(v);
 }
 
+void put_tensor(std::string& s, std::string_view name, const fixture::Tensor& t) {
+  put_str(s, name);
+  put_u32(s, std::uint32_t(t.dtype));
+  put_u32(s, std::uint32_t(t.shape.size()));
+  for (auto d : t.shape) put_u64(s, std::uint64_t(d));
+  put_u64(s, t.bytes.size());
+  s.append(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
+}
+
 class Cursor {
  public:
   Cursor(const char* p, std::size_t n) : p_(p), end_(p + n) {}
@@ -50,6 +59,34 @@ class Cursor {
     std::string s(p_, n);
     p_ += n;
     return s;
+  }
+  // A tensor as put_tensor wrote it; ok() turns false on anything
+  // inconsistent (the stream comes from a process that ran foreign code).
+  std::pair<std::string, fixture::Tensor> tensor() {
+    std::pair<std::string, fixture::Tensor> out;
+    out.first = str();
+    const auto dtype = get<std::uint32_t>();
+    const auto ndim = get<std::uint32_t>();
+    if (!ok_ || ndim > 8 || dtype > std::uint32_t(numeric::DType::bf16)) {
+      ok_ = false;
+      return out;
+    }
+    out.second.dtype = numeric::DType(dtype);
+    std::uint64_t count = 1;
+    for (std::uint32_t i = 0; i < ndim && ok_; ++i) {
+      const auto d = get<std::uint64_t>();
+      if (d > (std::uint64_t(1) << 40) || (d != 0 && count > (std::uint64_t(1) << 40) / d))
+        ok_ = false;
+      count *= d;
+      out.second.shape.push_back(std::int64_t(d));
+    }
+    const auto n = get<std::uint64_t>();
+    if (!ok_ || n != count * numeric::dtype_size(out.second.dtype)) {
+      ok_ = false;
+      return out;
+    }
+    out.second.bytes = bytes(std::size_t(n));
+    return out;
   }
   std::vector<unsigned char> bytes(std::size_t n) {
     if (std::size_t(end_ - p_) < n) {
@@ -136,13 +173,38 @@ void ReportWriter::modified_input(std::string_view name) {
 
 void ReportWriter::output(std::string_view name, const fixture::Tensor& t) {
   std::string b;
-  put_str(b, name);
-  put_u32(b, std::uint32_t(t.dtype));
-  put_u32(b, std::uint32_t(t.shape.size()));
-  for (auto d : t.shape) put_u64(b, std::uint64_t(d));
-  put_u64(b, t.bytes.size());
-  b.append(reinterpret_cast<const char*>(t.bytes.data()), t.bytes.size());
+  put_tensor(b, name, t);
   emit('T', b);
+}
+
+void ReportWriter::reading_fixture(std::string_view path) {
+  std::string b;
+  put_str(b, path);
+  emit('R', b);
+}
+
+void ReportWriter::fixture_case(const fixture::Case& c) {
+  std::string b;
+  put_str(b, c.descriptor());
+  const auto& p = c.provenance;
+  put_u32(b, std::uint32_t(p.schema_version));
+  put_str(b, p.generator_version);
+  put_u32(b, std::uint32_t(p.reference_precision_bits));
+  put_u32(b, p.certified ? 1u : 0u);
+  put_u64(b, std::uint64_t(p.escalated_elements));
+  put_str(b, p.source);
+  put_str(b, p.origin);
+  for (const auto* group : {&c.inputs, &c.golden}) {
+    put_u32(b, std::uint32_t(group->size()));
+    for (const auto& [name, t] : *group) put_tensor(b, name, t);
+  }
+  emit('K', b);
+}
+
+void ReportWriter::fixture_error(std::string_view message) {
+  std::string b;
+  put_str(b, message);
+  emit('D', b);
 }
 
 void ReportWriter::harness_error(std::string_view what) {
@@ -196,16 +258,44 @@ ChildReport parse_child_report(const std::string& bytes) {
         if (current != nullptr) current->modified_inputs.push_back(c.str());
         break;
       case 'T': {
-        std::string name = c.str();
-        fixture::Tensor t;
-        t.dtype = numeric::DType(c.get<std::uint32_t>());
-        const auto ndim = c.get<std::uint32_t>();
-        for (std::uint32_t i = 0; i < ndim && c.ok(); ++i)
-          t.shape.push_back(std::int64_t(c.get<std::uint64_t>()));
-        t.bytes = c.bytes(std::size_t(c.get<std::uint64_t>()));
+        auto [name, t] = c.tensor();
         if (!c.ok()) break;
         if (current != nullptr) current->outputs.push_back(name);
         r.outputs[name] = std::move(t);
+        break;
+      }
+      case 'R':
+        r.fixture_path = c.str();
+        break;
+      case 'D':
+        r.fixture_error = c.str();
+        break;
+      case 'K': {
+        const std::string descriptor = c.str();
+        fixture::Case k;
+        auto& p = k.provenance;
+        p.schema_version = int(c.get<std::uint32_t>());
+        p.generator_version = c.str();
+        p.reference_precision_bits = int(c.get<std::uint32_t>());
+        p.certified = c.get<std::uint32_t>() != 0;
+        p.escalated_elements = std::int64_t(c.get<std::uint64_t>());
+        p.source = c.str();
+        p.origin = c.str();
+        for (auto* group : {&k.inputs, &k.golden}) {
+          const auto n = c.get<std::uint32_t>();
+          for (std::uint32_t i = 0; i < n && c.ok(); ++i) {
+            auto [name, t] = c.tensor();
+            if (c.ok()) (*group)[name] = std::move(t);
+          }
+        }
+        if (!c.ok()) break;
+        try {
+          k.problem = model::parse_descriptor(descriptor);
+        } catch (const model::InputError& e) {
+          r.fixture_error = e.what();
+          break;
+        }
+        r.fixture_case = std::move(k);
         break;
       }
       case 'X':

@@ -1,29 +1,49 @@
 #include "normcheck/runner/worker_pool.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstdlib>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
+#include <string>
 
 namespace normcheck::runner {
 
 namespace {
 
 constexpr std::size_t kLogTailBytes = 2000;
+// Longest a wait sleeps before it looks at timeouts and interrupts again.
+constexpr int kPollMilliseconds = 50;
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+[[noreturn]] void fail(const char* what) {
+  throw std::runtime_error(std::string(what) + ": " + std::strerror(errno));
+}
+
+std::string read_all(int fd) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || st.st_size <= 0) return {};
+  std::string s(std::size_t(st.st_size), '\0');
+  std::size_t got = 0;
+  while (got < s.size()) {
+    const ssize_t n = pread(fd, s.data() + got, s.size() - got, off_t(got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += std::size_t(n);
+  }
+  s.resize(got);
+  return s;
 }
 
 std::string tail(const std::string& text) {
@@ -33,82 +53,223 @@ std::string tail(const std::string& text) {
   return "..." + (newline == std::string::npos ? t : t.substr(newline));
 }
 
-std::filesystem::path make_scratch_dir() {
-  const auto base = std::filesystem::temp_directory_path() / "normcheck-XXXXXX";
-  std::string pattern = base.string();
-  if (mkdtemp(pattern.data()) == nullptr)
-    throw std::runtime_error(std::string("cannot create a scratch directory: ") +
-                             std::strerror(errno));
-  return pattern;
+bool write_task(int fd, std::size_t task) {
+  const auto* p = reinterpret_cast<const char*>(&task);
+  std::size_t left = sizeof task;
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    left -= std::size_t(n);
+  }
+  return true;
 }
 
-// In the worker: never returns.
-[[noreturn]] void worker_main(const std::filesystem::path& report, const std::filesystem::path& log,
-                              const std::function<void(int)>& body) {
+// Reads one task number; false on end of file or error.
+bool read_task(int fd, std::size_t& task) {
+  auto* p = reinterpret_cast<char*>(&task);
+  std::size_t got = 0;
+  while (got < sizeof task) {
+    const ssize_t n = ::read(fd, p + got, sizeof task - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    got += std::size_t(n);
+  }
+  return true;
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+// The processes whose parent is this process (all its threads' children).
+std::vector<pid_t> own_children() {
+  std::vector<pid_t> pids;
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
+    std::ifstream in(task.path() / "children");
+    pid_t pid = 0;
+    while (in >> pid) pids.push_back(pid);
+  }
+  return pids;
+}
+
+}  // namespace
+
+bool worker_reusable(const ChildReport& report) {
+  if (!report.complete || !report.harness_error.empty() || !report.fixture_error.empty())
+    return false;
+  for (const auto& call : report.calls)
+    if (!call.finished || !call.overruns.empty() || !call.modified_inputs.empty() ||
+        (call.status != NC_OK && call.status != NC_UNSUPPORTED))
+      return false;
+  return true;
+}
+
+WorkerPool::WorkerPool(int slots, double timeout_seconds, Body body)
+    : slots_(slots < 1 ? 1 : slots),
+      timeout_seconds_(timeout_seconds),
+      body_(std::move(body)),
+      harness_pid_(getpid()),
+      workers_(std::size_t(slots_)) {
+  // Orphans of a worker (a kernel's grandchild that called setsid()) are
+  // re-parented here instead of to init, where reap_strays() finds them.
+  prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
+
+WorkerPool::~WorkerPool() {
+  kill_all();
+  for (auto& w : workers_) retire(w);
+  reap_strays();
+}
+
+void WorkerPool::spawn(Worker& w) {
+  int command[2], done[2];
+  if (pipe2(command, O_CLOEXEC) != 0) fail("cannot create a pipe for a worker");
+  if (pipe2(done, O_CLOEXEC) != 0) {
+    ::close(command[0]);
+    ::close(command[1]);
+    fail("cannot create a pipe for a worker");
+  }
+  w.report = memfd_create("normcheck-report", MFD_CLOEXEC);
+  w.log = memfd_create("normcheck-log", MFD_CLOEXEC);
+  if (w.report < 0 || w.log < 0) fail("cannot create a worker's report file (memfd)");
+  std::fflush(nullptr);  // nothing buffered in the harness is written twice
+  const pid_t pid = fork();
+  if (pid < 0) fail("fork failed");
+  if (pid == 0) {
+    ::close(command[1]);
+    ::close(done[0]);
+    w.command = command[0];
+    w.done = done[1];
+    worker_main(w);
+  }
+  ::close(command[0]);
+  ::close(done[1]);
+  setpgid(pid, pid);  // also here: no race with the worker's own call
+  w.pid = pid;
+  w.command = command[1];
+  w.done = done[0];
+  w.busy = false;
+  ++started_;
+}
+
+void WorkerPool::worker_main(const Worker& w) const {
   setpgid(0, 0);
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != harness_pid_) _exit(112);  // the harness died before prctl took effect
+  // Other workers' pipes and files are not this worker's business; holding
+  // their ends would also hide their deaths from the harness.
+  for (const auto& other : workers_) {
+    if (&other == &w || other.pid < 0) continue;
+    for (int fd : {other.command, other.done, other.report, other.log})
+      if (fd >= 0) ::close(fd);
+  }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
   sigaction(SIGINT, &dfl, nullptr);
   sigaction(SIGTERM, &dfl, nullptr);
-  const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (log_fd >= 0) {
-    dup2(log_fd, STDOUT_FILENO);
-    dup2(log_fd, STDERR_FILENO);
-    close(log_fd);
-  }
-  const int fd = open(report.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) _exit(111);
-  try {
-    body(fd);
-  } catch (const std::exception& e) {
-    ReportWriter(fd).harness_error(e.what());
-  } catch (...) {
-    ReportWriter(fd).harness_error("unknown exception");
+  sigaction(SIGPIPE, &dfl, nullptr);
+  dup2(w.log, STDOUT_FILENO);
+  dup2(w.log, STDERR_FILENO);
+  std::size_t task = 0;
+  while (read_task(w.command, task)) {
+    // Each task starts with an empty report and log (stdout and stderr
+    // share one open file description, so one lseek moves both).
+    std::fflush(nullptr);
+    if (ftruncate(w.report, 0) != 0 || lseek(w.report, 0, SEEK_SET) < 0) _exit(113);
+    if (ftruncate(w.log, 0) == 0) lseek(STDOUT_FILENO, 0, SEEK_SET);
+    ReportWriter out(w.report);
+    try {
+      body_(task, out);
+    } catch (const std::exception& e) {
+      out.harness_error(e.what());
+    } catch (...) {
+      out.harness_error("unknown exception");
+    }
+    std::fflush(nullptr);
+    if (!write_task(w.done, task)) break;
   }
   // _exit, not exit: no atexit handlers or static destructors of the
-  // harness's libraries (HDF5 would close the parent's files) run twice.
+  // harness's libraries (HDF5 would close the parent's files) run here.
   _exit(0);
 }
 
-}  // namespace
-
-WorkerPool::WorkerPool(int slots, double timeout_seconds)
-    : slots_(slots < 1 ? 1 : slots),
-      timeout_seconds_(timeout_seconds),
-      scratch_(make_scratch_dir()) {}
-
-WorkerPool::~WorkerPool() {
-  kill_all();
-  std::error_code ec;
-  std::filesystem::remove_all(scratch_, ec);
+void WorkerPool::start(std::size_t task) {
+  auto it = std::find_if(workers_.begin(), workers_.end(),
+                         [](const Worker& w) { return w.pid > 0 && !w.busy; });
+  if (it == workers_.end())
+    it = std::find_if(workers_.begin(), workers_.end(), [](const Worker& w) { return w.pid < 0; });
+  if (it == workers_.end()) throw std::logic_error("WorkerPool::start with every slot busy");
+  if (it->pid < 0) spawn(*it);
+  it->task = task;
+  it->busy = true;
+  it->started = std::chrono::steady_clock::now();
+  ++busy_;
+  if (!write_task(it->command, task)) {
+    // The idle worker is gone (a late kernel thread killed it): start
+    // another for this task.
+    retire(*it);
+    spawn(*it);
+    it->busy = true;
+    it->task = task;
+    if (!write_task(it->command, task)) fail("cannot hand a task to a new worker");
+  }
 }
 
-void WorkerPool::start(std::size_t task, const std::function<void(int)>& body) {
-  Worker w;
-  w.task = task;
-  const std::string stem = "task" + std::to_string(serial_++);
-  w.report = scratch_ / (stem + ".report");
-  w.log = scratch_ / (stem + ".log");
-  std::fflush(nullptr);  // nothing buffered in the harness is written twice
-  w.pid = fork();
-  if (w.pid < 0) throw std::runtime_error(std::string("fork failed: ") + std::strerror(errno));
-  if (w.pid == 0) worker_main(w.report, w.log, body);
-  setpgid(w.pid, w.pid);  // also here: no race with the worker's own call
-  w.started = std::chrono::steady_clock::now();
-  running_.push_back(std::move(w));
+void WorkerPool::retire(Worker& w) {
+  if (w.pid > 0) {
+    kill(-w.pid, SIGKILL);
+    kill(w.pid, SIGKILL);
+    int status = 0;
+    while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  close_fd(w.command);
+  close_fd(w.done);
+  close_fd(w.report);
+  close_fd(w.log);
+  if (w.busy) --busy_;
+  w.busy = false;
+  w.pid = -1;
 }
 
-WorkerPool::Finished WorkerPool::collect(const Worker& w, int wait_status, bool timed_out) const {
+void WorkerPool::reap_strays() {
+  // Bounded: each round kills what is there now; their own orphans arrive
+  // here when they die and are taken in the next round.
+  for (int round = 0; round < 20; ++round) {
+    bool any = false;
+    for (pid_t pid : own_children()) {
+      const bool worker = std::any_of(workers_.begin(), workers_.end(),
+                                      [pid](const Worker& w) { return w.pid == pid; });
+      if (worker) continue;
+      any = true;
+      kill(pid, SIGKILL);
+      int status = 0;
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (!any) return;
+  }
+}
+
+WorkerPool::Finished WorkerPool::collect(Worker& w, int wait_status, bool exited,
+                                         bool timed_out) {
   Finished f;
   f.task = w.task;
-  f.report = parse_child_report(read_file(w.report));
+  f.report = parse_child_report(read_all(w.report));
   f.outcome.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - w.started).count();
   f.outcome.timeout_seconds = timeout_seconds_;
-  f.outcome.log_tail = tail(read_file(w.log));
+  f.outcome.log_tail = tail(read_all(w.log));
   if (timed_out) {
     f.outcome.kind = ProcessOutcome::Kind::timed_out;
+  } else if (!exited) {
+    f.outcome.kind = ProcessOutcome::Kind::exited;  // the task ended, the worker lives on
+    f.outcome.code = 0;
   } else if (WIFSIGNALED(wait_status)) {
     f.outcome.kind = ProcessOutcome::Kind::signaled;
     f.outcome.code = WTERMSIG(wait_status);
@@ -116,54 +277,79 @@ WorkerPool::Finished WorkerPool::collect(const Worker& w, int wait_status, bool 
     f.outcome.kind = ProcessOutcome::Kind::exited;
     f.outcome.code = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
   }
-  std::error_code ec;
-  std::filesystem::remove(w.report, ec);
-  std::filesystem::remove(w.log, ec);
+  w.busy = false;
+  --busy_;
+  if (exited || timed_out) {
+    close_fd(w.command);
+    close_fd(w.done);
+    close_fd(w.report);
+    close_fd(w.log);
+    w.pid = -1;
+    reap_strays();
+  } else if (!worker_reusable(f.report)) {
+    retire(w);
+    reap_strays();
+  }
   return f;
 }
 
 std::vector<WorkerPool::Finished> WorkerPool::wait(const std::function<bool()>& stop) {
-  std::vector<Finished> done;
+  std::vector<Finished> finished;
   while (true) {
-    for (std::size_t i = 0; i < running_.size();) {
-      const Worker& w = running_[i];
-      int status = 0;
-      pid_t r = waitpid(w.pid, &status, WNOHANG);
-      bool timed_out = false;
-      if (r == 0 && timeout_seconds_ > 0 &&
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - w.started).count() >
-              timeout_seconds_) {
-        kill(-w.pid, SIGKILL);
-        kill(w.pid, SIGKILL);
-        r = waitpid(w.pid, &status, 0);
-        timed_out = true;
+    std::vector<pollfd> fds;
+    std::vector<Worker*> polled;
+    int wait_ms = kPollMilliseconds;
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& w : workers_) {
+      if (!w.busy) continue;
+      if (timeout_seconds_ > 0) {
+        const double left =
+            timeout_seconds_ - std::chrono::duration<double>(now - w.started).count();
+        if (left <= 0) {
+          kill(-w.pid, SIGKILL);
+          kill(w.pid, SIGKILL);
+          int status = 0;
+          while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+          }
+          finished.push_back(collect(w, status, true, true));
+          continue;
+        }
+        wait_ms = std::min(wait_ms, int(left * 1000.0) + 1);
       }
-      if (r == 0 || (r < 0 && errno == EINTR)) {
-        ++i;
+      // A worker can die with its pipe still open elsewhere (a kernel's
+      // child inherited it), so its death is looked for directly too.
+      if (int status = 0; waitpid(w.pid, &status, WNOHANG) == w.pid) {
+        finished.push_back(collect(w, status, true, false));
         continue;
       }
-      done.push_back(collect(w, status, timed_out));
-      running_.erase(running_.begin() + std::ptrdiff_t(i));
+      fds.push_back({w.done, POLLIN, 0});
+      polled.push_back(&w);
     }
-    if (!done.empty() || running_.empty() || stop()) return done;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    if (!finished.empty() || fds.empty()) return finished;
+    const int ready = poll(fds.data(), nfds_t(fds.size()), wait_ms);
+    if (ready < 0 && errno != EINTR) fail("poll on worker pipes failed");
+    for (std::size_t i = 0; ready > 0 && i < fds.size(); ++i) {
+      if (fds[i].revents == 0) continue;
+      Worker& w = *polled[i];
+      std::size_t task = 0;
+      if (read_task(w.done, task) && task == w.task) {
+        finished.push_back(collect(w, 0, false, false));
+      } else {
+        // End of file: the worker died during the task.
+        int status = 0;
+        while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        finished.push_back(collect(w, status, true, false));
+      }
+    }
+    if (!finished.empty() || stop()) return finished;
   }
 }
 
 void WorkerPool::kill_all() {
-  for (const auto& w : running_) {
-    kill(-w.pid, SIGKILL);
-    kill(w.pid, SIGKILL);
-  }
-  for (const auto& w : running_) {
-    int status = 0;
-    while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    std::error_code ec;
-    std::filesystem::remove(w.report, ec);
-    std::filesystem::remove(w.log, ec);
-  }
-  running_.clear();
+  for (auto& w : workers_)
+    if (w.busy) retire(w);
+  reap_strays();
 }
 
 }  // namespace normcheck::runner

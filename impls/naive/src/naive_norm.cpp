@@ -154,7 +154,12 @@ void backward_typed(const BackwardCall& call) {
     dgamma[jj] += d * xhat;
     dbeta[jj] += d;
     const Acc gdy = gamma[jj] * d;
-    const S out = narrow<S>(rstd[kk] * (gdy - mean_g[kk] - xhat * mean_g_xhat[kk]));
+    // With running statistics (eval) dx = rstd * gamma * dy does not depend
+    // on x at all: the terms through the batch statistics are left out, not
+    // multiplied by zero (0 * xhat is NaN where x is NaN or inf).
+    const S out = narrow<S>(call.running_stats
+                                ? rstd[kk] * gdy
+                                : rstd[kk] * (gdy - mean_g[kk] - xhat * mean_g_xhat[kk]));
     dx[i] = out;
     if (dresidual != nullptr) dresidual[i] = out;
   });

@@ -48,3 +48,29 @@ TEST_CASE("naive f32 loses every digit on large-offset inputs (by design)", "[na
   REQUIRE(wide.status == NC_OK);
   CHECK(max_relative_error(narrow.y.values(), wide.y.values()) > 0.1);
 }
+
+TEST_CASE("naive eval batch norm backward: dx = dy * gamma * rstd, finite where x is not",
+          "[naive]") {
+  // In eval mode the statistics are constants, so dx does not depend on x:
+  // a NaN or inf in x must not reach dx (it did, through 0 * x-hat). The
+  // expected value is one product of doubles: tolerance 4 ulp of f64.
+  auto p = make_problem(NC_OP_BATCH_NORM, {2, 3, 2, 2});
+  p.mode = NC_MODE_EVAL;
+  auto in = random_inputs(p, 11);
+  in.x.set(0, std::nan(""));
+  in.x.set(5, INFINITY);
+  in.x.set(13, -INFINITY);
+  auto fwd = run_forward(naive::backend_table(), p, in);
+  REQUIRE(fwd.status == NC_OK);
+  const auto bwd = run_backward(naive::backend_table(), p, in, fwd);
+  REQUIRE(bwd.status == NC_OK);
+  const auto dx = bwd.dx.values(), dy = in.dy.values(), gamma = in.gamma.values(),
+             var = in.running_var.values();
+  for (std::int64_t i = 0; i < 24; ++i) {
+    const std::size_t c = std::size_t((i / 4) % 3);
+    const double expected = dy[std::size_t(i)] * gamma[c] / std::sqrt(var[c] + p.eps);
+    INFO("element " << i);
+    REQUIRE(std::isfinite(dx[std::size_t(i)]));
+    CHECK(dx[std::size_t(i)] == Approx(expected).epsilon(4e-16));
+  }
+}

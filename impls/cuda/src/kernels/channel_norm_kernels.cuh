@@ -376,7 +376,11 @@ __global__ void __launch_bounds__(256)
       const std::int64_t grp = si(n, c);
       const A rstd = group_rstd[grp];
       const A xhat = (A(widen(xv.v[j])) - group_mean[grp]) * rstd;
-      out.v[j] = narrow<T>(rstd * (g[c] * A(widen(dyv.v[j])) - ca[grp] - xhat * cb[grp]));
+      // With constant statistics (ca = cb = 0) dx does not depend on x:
+      // skip the term rather than multiply a NaN/inf x-hat by zero. With
+      // batch statistics a finite group gives the same bits either way.
+      const A xhat_term = (ca[grp] == A(0) && cb[grp] == A(0)) ? A(0) : xhat * cb[grp];
+      out.v[j] = narrow<T>(rstd * (g[c] * A(widen(dyv.v[j])) - ca[grp] - xhat_term));
     });
     store_vec<W>(dx + v * W, out);
   }

@@ -13,12 +13,13 @@ enum class Status {
   timeout,      // the case ran past --timeout and was killed
   overrun,      // the kernel wrote outside an output buffer (guard zones changed)
   unsupported,  // the backend declined the problem (supports() or NC_UNSUPPORTED)
-  error         // the backend returned an error status, or wrote into its inputs
+  error,        // the backend returned an error status, or wrote into its inputs
+  damaged       // the case's fixture could not be read (or crashed/hung the reader): nothing ran
 };
 
 inline constexpr Status kAllStatuses[] = {Status::pass,    Status::fail,    Status::crash,
                                           Status::timeout, Status::overrun, Status::unsupported,
-                                          Status::error};
+                                          Status::error,   Status::damaged};
 
 std::string_view status_name(Status s);
 std::optional<Status> parse_status(std::string_view name);

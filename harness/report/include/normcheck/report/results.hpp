@@ -4,6 +4,7 @@
 // renders exactly like a fresh one.
 #pragma once
 
+#include <iterator>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -83,7 +84,7 @@ struct Results {
 
 // Counts of records per status, with how many of the failures are not gating.
 struct StatusCounts {
-  std::int64_t by_status[7] = {};
+  std::int64_t by_status[std::size(compare::kAllStatuses)] = {};
   std::int64_t non_gating_failures = 0;  // fail/crash/... that do not fail the run
   std::int64_t total = 0;
   std::int64_t of(Status s) const { return by_status[int(s)]; }

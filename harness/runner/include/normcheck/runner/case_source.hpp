@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "normcheck/fixture/case.hpp"
-#include "normcheck/fixture/fixture_reader.hpp"
+#include "normcheck/fixture/fixture_index.hpp"
 
 namespace normcheck::runner {
 
@@ -17,8 +17,18 @@ class CaseSource {
   virtual ~CaseSource() = default;
   virtual std::size_t size() const = 0;
   virtual const std::string& descriptor(std::size_t i) const = 0;
+  // Reads case i. For fixture files this is untrusted work (HDF5 may crash
+  // or hang on a damaged file): the runner calls it only inside a worker.
   virtual fixture::Case load(std::size_t i) const = 0;
+  // Where case i is read from (a file), or "" when it is held in memory.
+  virtual std::string location(std::size_t) const { return {}; }
   virtual std::string origin() const = 0;  // for the report: a folder, or "memory"
+};
+
+// A fixture file that could not even be listed (its cases are unknown).
+struct DamagedFile {
+  std::filesystem::path path;
+  std::string message;
 };
 
 // Cases held in memory (tests, and callers that build cases themselves).
@@ -36,21 +46,43 @@ class MemoryCases : public CaseSource {
 };
 
 // Every case of every fixture file under a folder (recursively), sorted by
-// descriptor. InputError when the folder does not exist or a file is not a
-// readable fixture.
+// descriptor, found without reading fixture data: the folder's index.tsv
+// (fixture_index.hpp) names the cases of the files it lists; the files it
+// does not list are opened one at a time by a lister process, so a file
+// that crashes or hangs HDF5 costs that file (damaged()), not the run, and
+// at most one file is open at any time whatever the suite's size.
+// InputError when the folder does not exist or its index is malformed.
 class FixtureDirectory : public CaseSource {
  public:
-  explicit FixtureDirectory(const std::filesystem::path& dir);
-  std::size_t size() const override { return index_.size(); }
+  explicit FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds = 30.0);
+  std::size_t size() const override { return entries_.size(); }
   const std::string& descriptor(std::size_t i) const override;
+  // Opens the file, reads and verifies the case, closes the file; an
+  // InputError when the file does not hold what the index promised.
   fixture::Case load(std::size_t i) const override;
+  std::string location(std::size_t i) const override;
   std::string origin() const override { return dir_.string(); }
+
+  const std::vector<DamagedFile>& damaged() const { return damaged_; }
+  std::size_t files_listed() const { return listed_; }  // opened because the index lacked them
 
  private:
   std::filesystem::path dir_;
-  std::vector<fixture::FixtureReader> readers_;
-  std::vector<std::pair<std::size_t, std::size_t>> index_;  // (reader, case within it)
+  std::vector<fixture::IndexEntry> entries_;
+  std::vector<DamagedFile> damaged_;
+  std::size_t listed_ = 0;
 };
+
+// The cases of `files`, listed in a child process (one file open at a
+// time); a file the child could not list, or on which it crashed or ran
+// past `timeout_seconds`, is returned in `damaged`.
+struct Listing {
+  std::vector<fixture::IndexEntry> entries;  // file: relative to `base`
+  std::vector<DamagedFile> damaged;
+};
+Listing list_fixture_files(const std::filesystem::path& base,
+                           const std::vector<std::filesystem::path>& files,
+                           double timeout_seconds);
 
 // Which cases a run takes. A filter is a shell glob over the normalized
 // descriptor ("ln:*dist=offset*"), or, prefixed with "re:", an ECMAScript

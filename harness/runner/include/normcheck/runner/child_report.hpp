@@ -30,6 +30,13 @@ struct CallRecord {
 };
 
 struct ChildReport {
+  // The fixture the worker read the case from ("" for cases held in
+  // memory), the case as read (before any backend call), or why reading
+  // it failed. A path without a case or an error: the worker died or hung
+  // inside the fixture reader (HDF5).
+  std::string fixture_path;
+  std::optional<fixture::Case> fixture_case;
+  std::string fixture_error;
   std::optional<nc_status> supported;  // supports(); nullopt if the worker never got there
   std::string unsupported_reason;
   std::vector<CallRecord> calls;
@@ -47,6 +54,9 @@ struct ChildReport {
 class ReportWriter {
  public:
   explicit ReportWriter(int fd);
+  void reading_fixture(std::string_view path);
+  void fixture_case(const fixture::Case& c);
+  void fixture_error(std::string_view message);
   void supports(nc_status status, std::string_view reason);
   void begin_call(std::string_view name, const std::vector<std::string>& expected);
   void end_call(nc_status status, std::string_view message, double seconds);

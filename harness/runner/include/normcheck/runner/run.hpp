@@ -1,6 +1,8 @@
-// A run: every selected case on every backend, each (case, backend) in its
-// own worker process (worker_pool.hpp), judged against the error model and
-// the tolerance file as its worker ends.
+// A run: every selected case on every backend, each (case, backend) a task
+// for a persistent isolated worker (worker_pool.hpp) that reads the case's
+// fixture and calls the backend; judged against the error model and the
+// tolerance file as each task ends. The harness never reads fixture data
+// itself: a damaged fixture costs its case (status damaged), not the run.
 #pragma once
 
 #include <functional>
@@ -16,6 +18,8 @@ namespace normcheck::runner {
 
 struct Progress {
   std::size_t done = 0, total = 0;  // (case, backend) tasks
+  double work_done = 0, work_total = 0;  // the same, weighted by the tasks' sizes (for an ETA)
+  double task_work = 0;                  // the weight of the task that just finished
   std::string descriptor, backend;  // the task that just finished
   report::StatusCounts counts;      // of all records so far
 };
@@ -30,8 +34,18 @@ struct RunOptions {
 struct RunOutcome {
   std::vector<report::Record> records;  // in case order, then backend order, then check order
   std::size_t cases_planned = 0, cases_done = 0;
+  std::size_t damaged_cases = 0;    // cases whose fixture could not be read
+  std::size_t workers_started = 0;  // worker processes, respawns included
   int interrupted_by = 0;  // the signal, or 0
 };
+
+// The work weight of a case (its element count plus a fixed per-case cost),
+// for progress estimates.
+double case_work(const std::string& descriptor);
+
+// The record of a case whose fixture could not be read.
+report::Record damaged_record(const std::string& descriptor, const std::string& backend,
+                              const std::string& message);
 
 RunOutcome run_cases(const CaseSource& cases, const std::vector<std::size_t>& selection,
                      const std::vector<const backend::LoadedBackend*>& backends,

@@ -1,26 +1,38 @@
-// Worker processes, one per (case, backend) task, at most `slots` at once.
+// Persistent isolated workers: one process per slot, started once and fed
+// task after task, replaced only when a task kills it, hangs, or leaves it
+// in a state not to be trusted.
 //
-// Design: fork after loading. The harness loads the backend plugins and the
-// case before forking, so a worker starts instantly with everything mapped
-// (copy-on-write) and needs no serialization of inputs; it sends its
-// outputs back through a report file (child_report.hpp). The harness itself
-// never calls into a backend except its entry point, so whatever a kernel
-// does (SIGSEGV, abort(), exit(), an endless loop, scribbling over memory)
-// happens in the worker only. Consequence for plugins: they must not start
-// threads or initialize devices when loaded or when their entry point is
-// called, only on their first supports()/forward() call (a thread started
-// before fork does not exist in the worker).
+// Design: a worker is forked from the harness before anything large is
+// loaded (the harness holds the case index, the loaded backend plugins and
+// the results so far, never fixture data), so starting one costs about a
+// millisecond and copies little. It inherits the backends (dlopen'ed once,
+// entry point called, never a kernel) and runs `body(task, report)` for
+// each task it is given: reading the case's fixture (HDF5 is untrusted
+// work too: a crash or endless loop in the library costs that case) and
+// calling the kernels on guarded buffers. The report goes to an in-memory
+// file (memfd) the harness reads when the task ends or the worker dies, so
+// nothing is left on disk whatever happens to either process.
 //
-// Each worker runs in its own process group, so a Ctrl-C at the terminal
-// reaches only the harness, which then stops its workers itself; a timeout
-// kills the whole group (threads and any children the backend forked).
+// Isolation per task is what it was with one process per task: a crash,
+// abort(), exit() or hang is charged to the task that was running (the
+// report names the call), the worker is killed with every process it
+// started, and the next task gets a fresh worker. A task whose report
+// shows the kernel misbehaving without dying (guards or inputs damaged, an
+// error status, late writes) also retires its worker: its memory may be
+// corrupted.
+//
+// Containment: the harness is a child subreaper (prctl), so a kernel's
+// grandchild that escapes the worker's process group with setsid() is
+// re-parented to the harness when the worker dies and is killed there too.
+// Workers die with the harness (PR_SET_PDEATHSIG). Consequence for plugins:
+// no threads or device contexts at load time or in the entry point (a
+// thread started before fork does not exist in the worker).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <cstddef>
-#include <filesystem>
 #include <functional>
 #include <vector>
 
@@ -31,45 +43,64 @@ namespace normcheck::runner {
 
 class WorkerPool {
  public:
-  WorkerPool(int slots, double timeout_seconds);
+  // Runs in a worker for each task; writes the task's report.
+  using Body = std::function<void(std::size_t task, ReportWriter& report)>;
+
+  WorkerPool(int slots, double timeout_seconds, Body body);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
-  ~WorkerPool();  // kills and reaps every worker still running, removes its scratch files
+  ~WorkerPool();  // kills and reaps every worker and every process they left
 
-  bool full() const { return int(running_.size()) >= slots_; }
-  bool empty() const { return running_.empty(); }
-  std::size_t running() const { return running_.size(); }
+  bool full() const { return busy_ >= std::size_t(slots_); }
+  bool empty() const { return busy_ == 0; }
+  std::size_t running() const { return busy_; }
 
-  // Forks a worker that calls body(report_fd) and exits. Exceptions of
-  // `body` are reported as harness errors in the report stream.
-  void start(std::size_t task, const std::function<void(int report_fd)>& body);
+  // Hands `task` to an idle worker, starting one when none is idle.
+  void start(std::size_t task);
 
   struct Finished {
     std::size_t task;
     ChildReport report;
     ProcessOutcome outcome;
   };
-  // Returns as soon as at least one worker has ended (exited, died or was
-  // killed for its timeout), or when stop() turns true.
+  // Returns as soon as at least one task has ended (finished, its worker
+  // died, or it ran past the timeout), or when stop() turns true.
   std::vector<Finished> wait(const std::function<bool()>& stop);
 
-  // SIGKILL every running worker and reap it; its task is not reported.
+  // SIGKILL every worker (and its descendants) and reap it; running tasks
+  // are not reported.
   void kill_all();
+
+  // Worker processes started so far (respawns included).
+  std::size_t workers_started() const { return started_; }
 
  private:
   struct Worker {
-    pid_t pid;
-    std::size_t task;
+    pid_t pid = -1;
+    int command = -1;  // harness → worker: task numbers
+    int done = -1;     // worker → harness: the task number again when it ends
+    int report = -1;   // memfd: the current task's report
+    int log = -1;      // memfd: the worker's stdout and stderr during the current task
+    bool busy = false;
+    std::size_t task = 0;
     std::chrono::steady_clock::time_point started;
-    std::filesystem::path report, log;
   };
-  Finished collect(const Worker& w, int wait_status, bool timed_out) const;
+  void spawn(Worker& w);
+  [[noreturn]] void worker_main(const Worker& w) const;
+  void retire(Worker& w);  // kill, reap, close
+  Finished collect(Worker& w, int wait_status, bool exited, bool timed_out);
+  void reap_strays();
 
   int slots_;
   double timeout_seconds_;
-  std::filesystem::path scratch_;
-  std::size_t serial_ = 0;
-  std::vector<Worker> running_;
+  Body body_;
+  pid_t harness_pid_;
+  std::vector<Worker> workers_;
+  std::size_t busy_ = 0, started_ = 0;
 };
+
+// Whether a worker may take another task after this report: only when the
+// kernel left no trace of misbehaving (see the header comment).
+bool worker_reusable(const ChildReport& report);
 
 }  // namespace normcheck::runner
