@@ -2,7 +2,7 @@
 // worker process, judged by the error model and the tolerance file; writes
 // results.json, summary.md, junit.xml and report.html. Exit 0 when every
 // check passes (known failures listed in the tolerance file do not count),
-// 1 when any fails, 2 for bad usage or input, 128 + signal when interrupted
+// 1 when any fails, 2 for bad usage or input (a damaged fixture too), 130 when interrupted
 // (the report is still written, marked incomplete).
 #include <fmt/core.h>
 #include <unistd.h>
@@ -180,7 +180,8 @@ int run(const RunArgs& a) {
                "normcheck: {} fixture{} could not be read (status 'damaged' in the report); "
                "check them with normcheck verify-fixtures\n",
                damaged, damaged == 1 ? "" : "s");
-  if (outcome.interrupted_by != 0) return 128 + outcome.interrupted_by;
+  // 130 for any interrupt (SIGINT or SIGTERM), as shells report Ctrl-C.
+  if (outcome.interrupted_by != 0) return 130;
   if (damaged > 0) return 2;
   return failed ? 1 : 0;
 }

@@ -111,3 +111,42 @@ TEST_CASE("plugins that are not backends are refused at load with a clear messag
   CHECK_THROWS_WITH(LoadedBackend::load(test_backend("no_entry")),
                     Contains("does not export normcheck_backend_v1"));
 }
+
+TEST_CASE("a write of the old fixed guard byte past the end is still an overrun") {
+  // The guards hold a per-run random pattern without 0xA5 runs to match.
+  const auto y = record(run_on("broken_guard_pattern", {layer_norm_case()}), "y");
+  CHECK(y.status == Status::overrun);
+  CHECK_THAT(y.message, Contains("16 after"));
+}
+
+TEST_CASE("a write 4 KiB + 64 bytes past the end is an overrun, not a pass") {
+  const auto y = record(run_on("broken_far_overrun", {layer_norm_case()}), "y");
+  CHECK(y.status == Status::overrun);
+  CHECK_THAT(y.message, Contains("4 after"));
+}
+
+TEST_CASE("a thread still writing after its call returned is caught and charged to that call") {
+  const auto records = run_on("broken_late_write", {layer_norm_case()});
+  const auto y = record(records, "y");
+  CHECK(y.status == Status::overrun);
+  CHECK_THAT(y.message, Contains("forward wrote outside its buffers: late write: y: changed after the call returned"));
+}
+
+TEST_CASE("a C++ exception thrown by a kernel is the backend's error, not the harness's") {
+  const auto y = record(run_on("broken_throws", {layer_norm_case()}), "y");
+  CHECK(y.status == Status::error);
+  CHECK_THAT(y.message, Contains("threw a C++ exception through the C ABI: deliberate exception"));
+}
+
+TEST_CASE("a kernel that returns success without writing fails, properties included") {
+  // Determinism and batch invariance would compare two unwritten (equally
+  // poisoned) buffers and pass; they must refuse instead.
+  const auto records = run_on("broken_silent", {layer_norm_case()});
+  CHECK(record(records, "y").status == Status::fail);
+  for (const char* property : {"determinism", "batch_invariance", "nan_placement"}) {
+    INFO(property);
+    const auto r = record(records, property);
+    CHECK(r.status == Status::fail);
+    CHECK_THAT(r.message, Contains("never written"));
+  }
+}

@@ -165,6 +165,13 @@ void ReportWriter::overrun(std::string_view what) {
   emit('O', b);
 }
 
+void ReportWriter::late_write(std::string_view call, std::string_view what) {
+  std::string b;
+  put_str(b, call);
+  put_str(b, what);
+  emit('L', b);
+}
+
 void ReportWriter::modified_input(std::string_view name) {
   std::string b;
   put_str(b, name);
@@ -267,6 +274,18 @@ ChildReport parse_child_report(const std::string& bytes) {
       case 'R':
         r.fixture_path = c.str();
         break;
+      case 'L': {
+        const std::string call = c.str();
+        const std::string what = c.str();
+        if (!c.ok()) break;
+        // Charged to the last call of that name (the one that was given the buffer).
+        for (auto it = r.calls.rbegin(); it != r.calls.rend(); ++it)
+          if (it->name == call) {
+            it->overruns.push_back("late write: " + what);
+            break;
+          }
+        break;
+      }
       case 'D':
         r.fixture_error = c.str();
         break;

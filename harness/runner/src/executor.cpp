@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cstdio>
+#include <map>
+#include <memory>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -160,12 +163,33 @@ class Executor {
   void run_sync(const std::string& prefix);
   void run_conv_bn(const std::string& prefix);
 
+  // Every buffer a call touched, as that call left it: checked again once
+  // every call has returned (a kernel thread still writing is caught and
+  // charged to the last call that was given the buffer).
+  struct LastTouch {
+    std::string call, name;
+    std::shared_ptr<const GuardedBuffer::Storage> storage;
+    bool guards_intact = true;
+    std::uint64_t fingerprint = 0;
+  };
+  void check_late_writes();
+
   const nc_backend_v1& b_;
   const fixture::Case& c_;
   const Problem& p_;
   Scenarios s_;
   ReportWriter& out_;
+  std::map<const GuardedBuffer::Storage*, LastTouch> touched_;
 };
+
+void Executor::check_late_writes() {
+  for (const auto& [key, t] : touched_) {
+    if (t.guards_intact && t.storage->guard_damage().any())
+      out_.late_write(t.call, fmt::format("{}: guard bytes changed after the call returned", t.name));
+    if (t.storage->payload_fingerprint() != t.fingerprint)
+      out_.late_write(t.call, fmt::format("{}: changed after the call returned", t.name));
+  }
+}
 
 nc_status Executor::invoke(std::string_view name, const std::function<CallOutcome()>& body,
                            const std::vector<Binding>& bindings) {
@@ -185,6 +209,9 @@ nc_status Executor::invoke(std::string_view name, const std::function<CallOutcom
       out_.overrun(fmt::format("{}: {} guard bytes changed before the tensor, {} after", b.name,
                                damage.before, damage.after));
     if (b.role == Role::input && !b.buffer->equals(before[i])) out_.modified_input(b.name);
+    const auto storage = b.buffer->storage();
+    touched_[storage.get()] = LastTouch{std::string(name), b.name, storage, !damage.any(),
+                                        storage->payload_fingerprint()};
   }
   if (outcome.status == NC_OK)
     for (const auto& b : bindings)
@@ -195,7 +222,19 @@ nc_status Executor::invoke(std::string_view name, const std::function<CallOutcom
 CallOutcome call_backend(const std::function<nc_status(char*, std::size_t)>& fn) {
   char message[kMessageSize] = {};
   CallOutcome o;
-  o.status = fn(message, sizeof message);
+  // A C++ exception thrown across the C ABI is the backend's error, not the
+  // harness's: it is caught here and reported against the call.
+  try {
+    o.status = fn(message, sizeof message);
+  } catch (const std::exception& e) {
+    o.status = NC_INTERNAL_ERROR;
+    o.message = std::string("the backend threw a C++ exception through the C ABI: ") + e.what();
+    return o;
+  } catch (...) {
+    o.status = NC_INTERNAL_ERROR;
+    o.message = "the backend threw a non-standard exception through the C ABI";
+    return o;
+  }
   message[kMessageSize - 1] = '\0';
   o.message = message;
   return o;
@@ -314,7 +353,10 @@ nc_status Executor::backward(std::string_view name, ForwardIO& fio, BackwardIO& 
 void Executor::run() {
   char reason[kMessageSize] = {};
   const nc_problem abi = model::to_abi(p_);
-  const nc_status supported = b_.supports(&abi, reason, sizeof reason);
+  const CallOutcome supports =
+      call_backend([&](char* m, std::size_t n) { return b_.supports(&abi, m, n); });
+  const nc_status supported = supports.status;
+  std::snprintf(reason, sizeof reason, "%s", supports.message.c_str());
   reason[kMessageSize - 1] = '\0';
   out_.supports(supported, reason);
   if (supported != NC_OK) return;
@@ -327,6 +369,7 @@ void Executor::run() {
   } else {
     run_plain();
   }
+  check_late_writes();
 }
 
 void Executor::run_main(const std::string& prefix) {

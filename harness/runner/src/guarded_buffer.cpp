@@ -1,5 +1,11 @@
 #include "normcheck/runner/guarded_buffer.hpp"
 
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -9,7 +15,57 @@ namespace normcheck::runner {
 
 namespace {
 
-constexpr unsigned char kGuardByte = 0xA5;
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+// Drawn once per process (before the workers are forked, so one run uses
+// one pattern in every worker, and the next run another). Immutable once
+// drawn.
+std::uint64_t guard_seed() {
+  static const std::uint64_t seed = [] {
+    std::uint64_t s = 0;
+    if (getrandom(&s, sizeof s, 0) != sizeof s)
+      s = std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+    return s;
+  }();
+  return seed;
+}
+
+// Byte i of the guard pattern: never 0x00 or 0xFF, the values a stray
+// memset or a kernel's fill would write.
+unsigned char guard_byte(std::uint64_t seed, std::size_t i) {
+  const std::uint64_t r = splitmix64(seed ^ (i / 8));
+  return static_cast<unsigned char>(1 + ((r >> (8 * (i % 8))) & 0xFF) % 254);
+}
+
+// The pattern, computed once: guards are filled with memcpy and checked
+// with memcmp (the per-case cost stays in microseconds).
+const std::vector<unsigned char>& guard_pattern() {
+  static const std::vector<unsigned char> pattern = [] {
+    const std::size_t n = 4 * GuardedBuffer::Storage::kGuardBytes + 2 * std::size_t(sysconf(_SC_PAGESIZE));
+    std::vector<unsigned char> p(n);
+    const std::uint64_t seed = guard_seed();
+    for (std::size_t i = 0; i < n; ++i) p[i] = guard_byte(seed, i);
+    return p;
+  }();
+  return pattern;
+}
+
+void fill_guard(unsigned char* p, std::size_t n, std::size_t origin) {
+  std::memcpy(p, guard_pattern().data() + origin, n);
+}
+
+std::int64_t count_damage(const unsigned char* p, std::size_t n, std::size_t origin) {
+  const unsigned char* expected = guard_pattern().data() + origin;
+  if (std::memcmp(p, expected, n) == 0) return 0;
+  std::int64_t d = 0;
+  for (std::size_t i = 0; i < n; ++i) d += p[i] != expected[i];
+  return d;
+}
 
 // Signalling NaNs (quiet bit clear) with a recognisable payload.
 constexpr std::uint64_t kPoison64 = 0x7FF00BAD0BAD0BADull;
@@ -72,16 +128,51 @@ std::vector<std::uint8_t> unwritten_mask(const fixture::Tensor& t) {
   return mask;
 }
 
-void GuardedBuffer::Free::operator()(unsigned char* p) const {
-  std::free(p);
+GuardedBuffer::Storage::Storage(std::size_t payload_bytes) : payload_bytes_(payload_bytes) {
+  page_ = std::size_t(sysconf(_SC_PAGESIZE));
+  // [no access][guard][payload][guard to the page end, >= kGuardBytes][no access]
+  const std::size_t head = (kGuardBytes + page_ - 1) / page_ * page_;
+  const std::size_t body = (payload_bytes + kGuardBytes + page_ - 1) / page_ * page_;
+  map_bytes_ = page_ + head + body + page_;
+  void* m = mmap(nullptr, map_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (m == MAP_FAILED) throw std::bad_alloc();
+  map_ = static_cast<unsigned char*>(m);
+  mprotect(map_, page_, PROT_NONE);
+  mprotect(map_ + map_bytes_ - page_, page_, PROT_NONE);
+  payload_ = map_ + page_ + head;
+  tail_guard_bytes_ = body - payload_bytes;
+  fill_guard(payload_ - kGuardBytes, kGuardBytes, 0);
+  fill_guard(payload_ + payload_bytes, tail_guard_bytes_, kGuardBytes);
+}
+
+GuardedBuffer::Storage::~Storage() {
+  munmap(map_, map_bytes_);
+}
+
+GuardedBuffer::Damage GuardedBuffer::Storage::guard_damage() const {
+  Damage d;
+  d.before = count_damage(payload_ - kGuardBytes, kGuardBytes, 0);
+  d.after = count_damage(payload_ + payload_bytes_, tail_guard_bytes_, kGuardBytes);
+  return d;
+}
+
+std::uint64_t GuardedBuffer::Storage::payload_fingerprint() const {
+  // Word at a time: it runs over every buffer after every call.
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  std::size_t i = 0;
+  for (; i + 8 <= payload_bytes_; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, payload_ + i, 8);
+    h = (h ^ w) * 0x100000001b3ull;
+    h ^= h >> 29;
+  }
+  for (; i < payload_bytes_; ++i) h = (h ^ payload_[i]) * 0x100000001b3ull;
+  return h;
 }
 
 GuardedBuffer::GuardedBuffer(DType dtype, std::vector<std::int64_t> shape)
     : dtype_(dtype), shape_(std::move(shape)) {
-  const std::size_t total = (2 * kGuardBytes + payload_bytes() + 63) / 64 * 64;
-  storage_.reset(static_cast<unsigned char*>(std::aligned_alloc(64, total)));
-  if (!storage_) throw std::bad_alloc();
-  std::memset(storage_.get(), kGuardByte, total);
+  storage_ = std::make_shared<Storage>(payload_bytes());
   tensor_.data = payload();
   tensor_.device = DLDevice{kDLCPU, 0};
   tensor_.ndim = int32_t(shape_.size());
@@ -89,6 +180,10 @@ GuardedBuffer::GuardedBuffer(DType dtype, std::vector<std::int64_t> shape)
   tensor_.shape = shape_.data();
   tensor_.strides = nullptr;  // compact row-major
   tensor_.byte_offset = 0;
+}
+
+unsigned char* GuardedBuffer::payload() const {
+  return storage_->payload();
 }
 
 std::int64_t GuardedBuffer::count() const {
@@ -125,12 +220,7 @@ GuardedBuffer GuardedBuffer::input_rows(const fixture::Tensor& t, std::int64_t f
 }
 
 GuardedBuffer::Damage GuardedBuffer::guard_damage() const {
-  Damage d;
-  const unsigned char* base = storage_.get();
-  for (std::size_t i = 0; i < kGuardBytes; ++i) d.before += base[i] != kGuardByte;
-  const unsigned char* tail = payload() + payload_bytes();
-  for (std::size_t i = 0; i < kGuardBytes; ++i) d.after += tail[i] != kGuardByte;
-  return d;
+  return storage_->guard_damage();
 }
 
 fixture::Tensor GuardedBuffer::contents() const {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -435,6 +436,21 @@ void Judge::bitwise_check(const std::string& check,
       const Tensor& a = w_.outputs.at(output);
       const Tensor& b = w_.outputs.at(reference);
       const std::int64_t offset = b.count() - a.count();  // sub-batch: the trailing rows
+      // Two buffers the kernel never wrote hold the same poison: equal bits
+      // there prove nothing, so such a comparison is refused, not passed.
+      // Outputs without a golden (saved statistics offered in eval mode) are
+      // not part of the contract: left unwritten, they are left out.
+      const auto unwritten_count = [](const Tensor& t) {
+        const auto mask = unwritten_mask(t);
+        return std::count(mask.begin(), mask.end(), std::uint8_t(1));
+      };
+      if (!c_.golden.contains(reference) && unwritten_count(b) > 0) continue;
+      for (const auto* t : {&a, &b}) {
+        const auto never = unwritten_count(*t);
+        if (never > 0)
+          differences.push_back(fmt::format("{}: {} of {} elements never written, nothing to compare",
+                                            t == &a ? output : reference, never, t->count()));
+      }
       const auto [count, first] = bit_differences(a, b, offset);
       elements += a.count();
       if (count > 0)
@@ -472,6 +488,9 @@ void Judge::nan_placement_check() {
     std::vector<std::string> bad;
     for (const auto& [check, m] : measured_) {
       r.elements += m.elements;
+      if (m.unwritten > 0)
+        bad.push_back(fmt::format("{}: {} elements never written, their placement cannot be judged",
+                                  check, m.unwritten));
       if (m.nonfinite_mismatches > 0)
         bad.push_back(fmt::format(
             "{}: {} elements non-finite where the golden is not, or the other way round", check,

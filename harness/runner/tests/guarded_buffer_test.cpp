@@ -2,6 +2,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "normcheck/runner/guarded_buffer.hpp"
 
@@ -56,4 +59,33 @@ TEST_CASE("an input holds a copy of its tensor, or of some of its rows") {
   static_cast<float*>(whole.tensor()->data)[0] = 9.0f;
   CHECK_FALSE(whole.equals(t));
   CHECK_THROWS_AS(GuardedBuffer::input_rows(t, 2, 2), std::invalid_argument);
+}
+
+TEST_CASE("the guard pattern has no 0x00 or 0xFF byte, so a zero or all-ones fill is always seen") {
+  GuardedBuffer b = GuardedBuffer::output(DType::f32, {1000});
+  auto* bytes = static_cast<unsigned char*>(b.tensor()->data);
+  for (int i = 1; i <= 4096; ++i) {
+    const unsigned char v = bytes[4000 + i - 1];
+    REQUIRE(v != 0x00);
+    REQUIRE(v != 0xFF);
+  }
+  std::memset(bytes + 4000, 0xFF, 100);
+  CHECK(b.guard_damage().after == 100);
+}
+
+TEST_CASE("memory beyond the guards is not accessible: a far write faults at once") {
+  // In a child: the fault kills it with SIGSEGV (the worker's fate, charged
+  // to the call), instead of a silent write into another buffer.
+  GuardedBuffer b = GuardedBuffer::output(DType::f32, {16});
+  auto* bytes = static_cast<unsigned char*>(b.tensor()->data);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    signal(SIGSEGV, SIG_DFL);
+    bytes[64 + 8192] = 1;  // past the page-rounded tail guard of a 64-byte payload
+    _exit(0);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGSEGV);
 }

@@ -13,13 +13,22 @@
 //   errors       forward() returns NC_INTERNAL_ERROR              -> error
 //   unsupported  supports() declines everything                 -> unsupported
 //   wrong_abi    its table carries ABI version 999               -> refused at load (exit 2)
+//   guard_pattern  writes 0xA5 (the old fixed guard byte) past y   -> overrun
+//   far_overrun  writes one element 4 KiB + 64 bytes past y       -> overrun
+//   late_write   a thread keeps writing y after forward returned -> overrun (late write)
+//   throws       forward() throws a C++ exception                -> error, the backend's
+//   silent       returns NC_OK and writes nothing                 -> fail, properties too
 //   backward_crash  forward is fine (zeros), backward segfaults  -> forward checks measured,
 //   backward crash load_crash   a static initializer segfaults when loaded     -> refused at load
 //   (exit 2)
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <chrono>
 #include <initializer_list>
+#include <stdexcept>
+#include <thread>
 
 #include <unistd.h>
 
@@ -71,6 +80,8 @@ nc_status forward(const nc_problem*, const nc_forward_args* a, char* msg, std::s
     volatile unsigned spin = 0;
     while (true) spin = spin + 1u;
   }
+  if (NC_BEHAVIOUR("throws")) throw std::runtime_error("deliberate exception");
+  if (NC_BEHAVIOUR("silent")) return NC_OK;
   if (NC_BEHAVIOUR("errors")) {
     message(msg, size, "deliberate internal error");
     return NC_INTERNAL_ERROR;
@@ -81,11 +92,33 @@ nc_status forward(const nc_problem*, const nc_forward_args* a, char* msg, std::s
     auto* bytes = static_cast<unsigned char*>(a->y->data);
     std::memset(bytes + element_count(a->y) * element_size(a->y), 0, element_size(a->y));
   }
+  if (NC_BEHAVIOUR("guard_pattern")) {
+    auto* bytes = static_cast<unsigned char*>(a->y->data);
+    std::memset(bytes + element_count(a->y) * element_size(a->y), 0xA5, 16);
+  }
+  if (NC_BEHAVIOUR("far_overrun")) {
+    auto* bytes = static_cast<unsigned char*>(a->y->data);
+    std::memset(bytes + element_count(a->y) * element_size(a->y) + 4096 + 64, 0,
+                element_size(a->y));
+  }
+  if (NC_BEHAVIOUR("late_write")) {
+    // Returns while a thread goes on writing y's first element for a while:
+    // the harness must notice once every call has returned.
+    auto* first = static_cast<volatile unsigned char*>(a->y->data);
+    std::thread([first] {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+      for (unsigned char v = 1; std::chrono::steady_clock::now() < until; ++v) {
+        *first = v;
+        std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+    }).detach();
+  }
   if (NC_BEHAVIOUR("writes_input")) std::memset(a->x->data, 0, element_size(a->x));
   return NC_OK;
 }
 
 nc_status backward(const nc_problem*, const nc_backward_args* a, char*, std::size_t) {
+  if (NC_BEHAVIOUR("silent")) return NC_OK;
   if (NC_BEHAVIOUR("backward_crash")) {
     volatile int* null = nullptr;
     *null = 1;

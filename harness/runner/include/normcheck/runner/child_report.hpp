@@ -61,6 +61,8 @@ class ReportWriter {
   void begin_call(std::string_view name, const std::vector<std::string>& expected);
   void end_call(nc_status status, std::string_view message, double seconds);
   void overrun(std::string_view what);
+  // A buffer of call `call` changed after that call returned.
+  void late_write(std::string_view call, std::string_view what);
   void modified_input(std::string_view name);
   void output(std::string_view name, const fixture::Tensor& t);
   void harness_error(std::string_view what);

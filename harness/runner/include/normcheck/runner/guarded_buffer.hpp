@@ -1,10 +1,15 @@
 // A tensor buffer handed to a backend, with guard zones around it.
 //
-//   [ guard | payload | guard ]     64-byte aligned payload
+//   [ no access | guard | payload | guard | no access ]   64-byte aligned payload
 //
-// Guards are filled with a byte pattern and checked after each call: a
-// kernel that writes outside its tensor is caught (OVERRUN) instead of
-// silently corrupting the harness. Output payloads are filled with a
+// The guards (at least 4 KiB each side) are filled with a pattern drawn at
+// random once per run, with no byte 0x00 or 0xFF: a kernel that writes a
+// constant past its tensor cannot match it by luck (a fixed 0xA5 could be
+// written back unnoticed). They are checked after each call and again at
+// the end of the case, when every call has returned: a thread still writing
+// after its call returned is caught then. Beyond them, whole pages are
+// mapped without access, so a write further out faults at once instead of
+// landing silently in some other buffer. Output payloads are filled with a
 // signalling-NaN pattern whose payload bits are unlikely to be produced by
 // arithmetic (arithmetic quiets a signalling NaN), so an element the kernel
 // never wrote is told apart from one it wrote (as a NaN or anything else).
@@ -56,6 +61,12 @@ class GuardedBuffer {
   };
   Damage guard_damage() const;
 
+  // The buffer's memory, kept alive by the holder after the GuardedBuffer
+  // is gone: the executor checks every buffer once more at the end of the
+  // case (late writes).
+  class Storage;
+  std::shared_ptr<const Storage> storage() const { return storage_; }
+
   // A copy of the payload.
   fixture::Tensor contents() const;
   // Overwrites the payload with the contents of `t` (same dtype and size).
@@ -65,17 +76,36 @@ class GuardedBuffer {
 
  private:
   GuardedBuffer(DType dtype, std::vector<std::int64_t> shape);
-  unsigned char* payload() const { return storage_.get() + kGuardBytes; }
+  unsigned char* payload() const;
   std::size_t payload_bytes() const;
 
-  static constexpr std::size_t kGuardBytes = 4096;  // a multiple of 64: keeps the payload aligned
-  struct Free {
-    void operator()(unsigned char* p) const;
-  };
-  std::unique_ptr<unsigned char[], Free> storage_;
+  std::shared_ptr<Storage> storage_;
   DType dtype_;
   std::vector<std::int64_t> shape_;
   DLTensor tensor_{};
+};
+
+// The mapping behind a GuardedBuffer.
+class GuardedBuffer::Storage {
+ public:
+  explicit Storage(std::size_t payload_bytes);
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage();
+
+  unsigned char* payload() const { return payload_; }
+  std::size_t payload_bytes() const { return payload_bytes_; }
+  Damage guard_damage() const;
+  // A hash of the payload: a cheap fingerprint to notice late changes.
+  std::uint64_t payload_fingerprint() const;
+
+  static constexpr std::size_t kGuardBytes = 4096;  // a multiple of 64: keeps the payload aligned
+
+ private:
+  unsigned char* map_ = nullptr;
+  std::size_t map_bytes_ = 0, page_ = 0;
+  unsigned char* payload_ = nullptr;
+  std::size_t payload_bytes_ = 0, tail_guard_bytes_ = 0;
 };
 
 }  // namespace normcheck::runner
