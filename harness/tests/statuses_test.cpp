@@ -150,3 +150,11 @@ TEST_CASE("a kernel that returns success without writing fails, properties inclu
     CHECK_THAT(r.message, Contains("never written"));
   }
 }
+
+TEST_CASE("a forward-only plugin: forward judged, backward checks unsupported with the reason") {
+  const auto records = run_on("broken_forward_only", {layer_norm_case()});
+  CHECK(record(records, "y").status == Status::fail);  // measured: this backend writes zeros
+  const auto dx = record(records, "dx");
+  CHECK(dx.status == Status::unsupported);
+  CHECK_THAT(dx.message, Contains("no backward()"));
+}

@@ -13,7 +13,7 @@
 #include <thread>
 #include <vector>
 
-#include "normcheck/mpi/shard_executor.hpp"
+#include "normcheck/runner/executor.hpp"
 #include "normcheck/mpi/worker_protocol.hpp"
 
 namespace normcheck::mpi {
@@ -53,7 +53,7 @@ int forward_allreduce(void* context, double* data, std::int64_t count) {
   return 0;
 }
 
-nc_status serve(ShardExecutor& executor, const Frame& command) {
+nc_status serve(runner::ShardExecutor& executor, const Frame& command) {
   switch (command.tag) {
     case wire::supports:
       return executor.supports();
@@ -81,9 +81,10 @@ nc_status serve(ShardExecutor& executor, const Frame& command) {
   runner::ReportWriter out(report_fd);
   nc_collectives collectives{&channel, rank, ranks, &forward_allreduce};
   try {
-    ShardExecutor executor(backend, c, rank, ranks, &collectives, out);
+    runner::ShardExecutor executor(backend, c, rank, ranks, &collectives, out);
     while (const auto command = channel.receive()) {
       if (command->tag == wire::quit) {
+        executor.finish();
         out.finish();
         break;
       }

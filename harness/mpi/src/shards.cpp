@@ -6,17 +6,6 @@
 
 namespace normcheck::mpi {
 
-std::int64_t shard_first_sample(const model::Problem& p, int rank) {
-  return std::accumulate(p.shards.begin(), p.shards.begin() + rank, std::int64_t{0});
-}
-
-model::Problem shard_problem(const model::Problem& p, int rank) {
-  model::Problem shard = p;
-  shard.shape[0] = p.shards[std::size_t(rank)];
-  shard.shards.clear();
-  return shard;
-}
-
 SyncSelection select_sync_cases(const runner::CaseSource& source,
                                 const std::vector<std::size_t>& candidates, int ranks) {
   SyncSelection s;

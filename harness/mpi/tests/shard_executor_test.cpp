@@ -14,7 +14,7 @@
 
 #include "normcheck/fixture/schema.hpp"
 #include "normcheck/mpi/channel.hpp"
-#include "normcheck/mpi/shard_executor.hpp"
+#include "normcheck/runner/executor.hpp"
 #include "normcheck/numeric/dtype.hpp"
 #include "normcheck/runner/in_process_group.hpp"
 
@@ -78,6 +78,9 @@ nc_status scribble(const nc_problem*, const nc_forward_args* a, char*, size_t) {
 
 constexpr nc_backend_v1 kFake{
     NORMCHECK_BACKEND_ABI_VERSION, "fake", "test", &supports, &forward, &backward, nullptr};
+// A forward-only plugin: its table has no backward().
+constexpr nc_backend_v1 kForwardOnly{
+    NORMCHECK_BACKEND_ABI_VERSION, "forward_only", "test", &supports, &forward, nullptr, nullptr};
 constexpr nc_backend_v1 kScribbler{
     NORMCHECK_BACKEND_ABI_VERSION, "scribbler", "test", &supports, &scribble, &backward, nullptr};
 
@@ -116,7 +119,7 @@ class Ranks {
           nc_collectives{links_.back().get(), r, ranks, &RankLink::entry}));
     }
     for (int r = 0; r < ranks; ++r)
-      executors_.push_back(std::make_unique<mpi::ShardExecutor>(
+      executors_.push_back(std::make_unique<runner::ShardExecutor>(
           backend, c, r, ranks, tables_[std::size_t(r)].get(), *writers_[std::size_t(r)]));
   }
   ~Ranks() {
@@ -124,7 +127,7 @@ class Ranks {
   }
 
   // Every rank makes the call at once, on its own thread.
-  std::vector<nc_status> all(const std::function<nc_status(mpi::ShardExecutor&, int)>& call) {
+  std::vector<nc_status> all(const std::function<nc_status(runner::ShardExecutor&, int)>& call) {
     group_ = std::make_shared<runner::InProcessGroup>(ranks_);
     std::vector<nc_status> status(std::size_t(ranks_), NC_OK);
     std::vector<std::thread> threads;
@@ -150,7 +153,7 @@ class Ranks {
   std::vector<std::unique_ptr<runner::ReportWriter>> writers_;
   std::vector<std::unique_ptr<RankLink>> links_;
   std::vector<std::unique_ptr<nc_collectives>> tables_;
-  std::vector<std::unique_ptr<mpi::ShardExecutor>> executors_;
+  std::vector<std::unique_ptr<runner::ShardExecutor>> executors_;
 };
 
 }  // namespace
@@ -209,7 +212,7 @@ TEST_CASE("shard executor: a rank whose peer is gone gets a failed all-reduce an
   // Rank 1 makes another call (no all-reduce) and leaves: rank 0's
   // forward cannot complete its all-reduce.
   const auto status =
-      ranks.all([](mpi::ShardExecutor& e, int r) { return r == 0 ? e.forward("") : e.supports(); });
+      ranks.all([](runner::ShardExecutor& e, int r) { return r == 0 ? e.forward("") : e.supports(); });
   CHECK(status == std::vector<nc_status>{NC_INTERNAL_ERROR, NC_OK});
   const auto report = ranks.report(0);
   REQUIRE(report.calls.size() == 1);
@@ -228,4 +231,20 @@ TEST_CASE("shard executor: inputs written into and guard zones damaged are repor
   CHECK(report.calls[0].modified_inputs == std::vector<std::string>{"x"});
   CHECK(report.calls[0].overruns ==
         std::vector<std::string>{"y: 0 guard bytes changed before the tensor, 4 after"});
+}
+
+TEST_CASE("shard executor: a forward-only plugin's backward is declined, as under run",
+          "[mpi][executor]") {
+  // One executor for run and run-mpi: the null check of the in-process path
+  // applies here too (it once did not, and the call crashed the worker).
+  const fixture::Case c = make_case("bn:f32:4x2:shards=1+3");
+  Ranks ranks(kForwardOnly, c, 2);
+  CHECK(ranks.all([](auto& e, int) { return e.forward(""); }) == std::vector<nc_status>(2, NC_OK));
+  CHECK(ranks.all([](auto& e, int) { return e.backward(""); }) ==
+        std::vector<nc_status>(2, NC_UNSUPPORTED));
+  const auto report = ranks.report(1);
+  REQUIRE(report.calls.size() == 2);
+  CHECK(report.calls[1].name == "backward (SyncBN over MPI, 2 ranks)");
+  CHECK(report.calls[1].status == NC_UNSUPPORTED);
+  CHECK(report.calls[1].message == "the backend's table has no backward()");
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 #include "normcheck/fixture/schema.hpp"
@@ -119,6 +120,8 @@ struct BackwardIO {
 };
 
 class Executor {
+  friend class normcheck::runner::ShardExecutor;
+
  public:
   Executor(const nc_backend_v1& b, const fixture::Case& c, ReportWriter& out)
       : b_(b), c_(c), p_(c.problem), s_(scenarios_for(c)), out_(out) {}
@@ -149,9 +152,12 @@ class Executor {
                          std::optional<GuardedBuffer> running_var) const;
   BackwardIO make_backward(const Problem& call, std::int64_t first_row) const;
 
-  nc_status forward(std::string_view name, ForwardIO& io, const std::string& prefix, int step);
+  nc_status supports();
+  nc_status forward(std::string_view name, ForwardIO& io, const std::string& prefix, int step,
+                    const nc_collectives* collectives = nullptr);
   nc_status backward(std::string_view name, ForwardIO& fio, BackwardIO& bio,
-                     const std::string& prefix);
+                     const std::string& prefix, const nc_collectives* collectives = nullptr);
+  void check_late_writes();
   std::vector<Binding> backward_bindings(ForwardIO& fio, BackwardIO& bio,
                                          const std::string& prefix) const;
   nc_backward_args backward_args(ForwardIO& fio, BackwardIO& bio,
@@ -172,7 +178,6 @@ class Executor {
     bool guards_intact = true;
     std::uint64_t fingerprint = 0;
   };
-  void check_late_writes();
 
   const nc_backend_v1& b_;
   const fixture::Case& c_;
@@ -279,11 +284,11 @@ BackwardIO Executor::make_backward(const Problem& call, std::int64_t first_row) 
 }
 
 nc_status Executor::forward(std::string_view name, ForwardIO& io, const std::string& prefix,
-                            int step) {
+                            int step, const nc_collectives* collectives) {
   return invoke(
       name,
       [&] {
-        const nc_forward_args args = io.args(nullptr);
+        const nc_forward_args args = io.args(collectives);
         return call_backend(
             [&](char* m, std::size_t n) { return b_.forward(&io.abi, &args, m, n); });
       },
@@ -336,30 +341,30 @@ std::vector<Binding> Executor::backward_bindings(ForwardIO& fio, BackwardIO& bio
 }
 
 nc_status Executor::backward(std::string_view name, ForwardIO& fio, BackwardIO& bio,
-                             const std::string& prefix) {
+                             const std::string& prefix, const nc_collectives* collectives) {
   if (b_.backward == nullptr)
     return decline(name, "the backend's table has no backward()",
                    backward_bindings(fio, bio, prefix));
   return invoke(
       name,
       [&] {
-        const nc_backward_args args = backward_args(fio, bio, nullptr);
+        const nc_backward_args args = backward_args(fio, bio, collectives);
         return call_backend(
             [&](char* m, std::size_t n) { return b_.backward(&fio.abi, &args, m, n); });
       },
       backward_bindings(fio, bio, prefix));
 }
 
-void Executor::run() {
-  char reason[kMessageSize] = {};
+nc_status Executor::supports() {
   const nc_problem abi = model::to_abi(p_);
-  const CallOutcome supports =
+  const CallOutcome answer =
       call_backend([&](char* m, std::size_t n) { return b_.supports(&abi, m, n); });
-  const nc_status supported = supports.status;
-  std::snprintf(reason, sizeof reason, "%s", supports.message.c_str());
-  reason[kMessageSize - 1] = '\0';
-  out_.supports(supported, reason);
-  if (supported != NC_OK) return;
+  out_.supports(answer.status, answer.message);
+  return answer.status;
+}
+
+void Executor::run() {
+  if (supports() != NC_OK) return;
   if (s_.conv_bn) {
     run_conv_bn("");
     run_conv_bn(prefix::rerun);
@@ -555,6 +560,65 @@ void Executor::run_conv_bn(const std::string& prefix) {
 
 void execute_case(const nc_backend_v1& backend, const fixture::Case& c, ReportWriter& out) {
   Executor(backend, c, out).run();
+}
+
+// One rank's calls: the same buffers, bindings, checks and declines as the
+// in-process SyncBN above, with the collectives the rank was given.
+struct ShardExecutor::State {
+  State(const nc_backend_v1& b, const fixture::Case& c, int rank, int ranks,
+        const nc_collectives* collectives, ReportWriter& out)
+      : executor(b, c, out), rank(rank), ranks(ranks), collectives(collectives) {}
+  Executor executor;
+  int rank, ranks;
+  const nc_collectives* collectives;
+  std::string prefix;  // of the last forward
+  std::optional<ForwardIO> forward;
+  std::optional<BackwardIO> backward;
+};
+
+ShardExecutor::ShardExecutor(const nc_backend_v1& backend, const fixture::Case& c, int rank,
+                             int ranks, const nc_collectives* collectives, ReportWriter& out)
+    : state_(std::make_unique<State>(backend, c, rank, ranks, collectives, out)) {
+  if (c.problem.shards.size() != std::size_t(ranks) || rank < 0 || rank >= ranks)
+    throw std::invalid_argument(fmt::format("ShardExecutor: rank {} of {} for a case with {} shards",
+                                            rank, ranks, c.problem.shards.size()));
+}
+
+ShardExecutor::~ShardExecutor() = default;
+
+std::string ShardExecutor::call_name(const char* what, int ranks, const std::string& prefix) {
+  const std::string run = prefix.empty() ? "" : ", " + prefix.substr(0, prefix.size() - 1);
+  return fmt::format("{} (SyncBN over MPI, {} ranks{})", what, ranks, run);
+}
+
+nc_status ShardExecutor::supports() {
+  return state_->executor.supports();
+}
+
+nc_status ShardExecutor::forward(const std::string& prefix) {
+  State& s = *state_;
+  Executor& ex = s.executor;
+  const Problem shard = shard_problem(ex.p_, s.rank);
+  s.prefix = prefix;
+  s.backward.reset();
+  s.forward = ex.make_forward(shard, ex.input(names::x), shard_first_sample(ex.p_, s.rank),
+                              std::nullopt, std::nullopt);
+  return ex.forward(call_name("forward", s.ranks, prefix), *s.forward,
+                    prefix + prefix::rank(s.rank), 1, s.collectives);
+}
+
+nc_status ShardExecutor::backward(const std::string& prefix) {
+  State& s = *state_;
+  if (!s.forward || s.prefix != prefix)
+    throw std::logic_error("ShardExecutor: backward without its forward");
+  Executor& ex = s.executor;
+  s.backward = ex.make_backward(s.forward->problem, shard_first_sample(ex.p_, s.rank));
+  return ex.backward(call_name("backward", s.ranks, prefix), *s.forward, *s.backward,
+                     prefix + prefix::rank(s.rank), s.collectives);
+}
+
+void ShardExecutor::finish() {
+  state_->executor.check_late_writes();
 }
 
 }  // namespace normcheck::runner

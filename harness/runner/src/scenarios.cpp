@@ -33,4 +33,17 @@ std::string rank(int r) {
 }
 }  // namespace prefix
 
+std::int64_t shard_first_sample(const model::Problem& p, int rank) {
+  std::int64_t first = 0;
+  for (int r = 0; r < rank; ++r) first += p.shards[std::size_t(r)];
+  return first;
+}
+
+model::Problem shard_problem(const model::Problem& p, int rank) {
+  model::Problem shard = p;
+  shard.shape[0] = p.shards[std::size_t(rank)];
+  shard.shards.clear();
+  return shard;
+}
+
 }  // namespace normcheck::runner

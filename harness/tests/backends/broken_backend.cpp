@@ -18,6 +18,7 @@
 //   late_write   a thread keeps writing y after forward returned -> overrun (late write)
 //   throws       forward() throws a C++ exception                -> error, the backend's
 //   silent       returns NC_OK and writes nothing                 -> fail, properties too
+//   forward_only its table has no backward()                     -> backward checks unsupported
 //   backward_crash  forward is fine (zeros), backward segfaults  -> forward checks measured,
 //   backward crash load_crash   a static initializer segfaults when loaded     -> refused at load
 //   (exit 2)
@@ -148,7 +149,7 @@ const nc_backend_v1 kTable = {
     "0",
     supports,
     forward,
-    backward,
+    NC_BEHAVIOUR("forward_only") ? nullptr : backward,
     conv_bn_fold,
 };
 

@@ -12,14 +12,13 @@
 
 #include "normcheck/model/problem.hpp"
 #include "normcheck/runner/case_source.hpp"
+#include "normcheck/runner/scenarios.hpp"
 
 namespace normcheck::mpi {
 
-// First sample of rank `rank`'s shard.
-std::int64_t shard_first_sample(const model::Problem& p, int rank);
-
-// The problem rank `rank`'s kernel sees: its shard as the batch, no shards.
-model::Problem shard_problem(const model::Problem& p, int rank);
+// Which samples a rank holds: one definition, the runner's (scenarios.hpp).
+using runner::shard_first_sample;
+using runner::shard_problem;
 
 struct SyncSelection {
   std::vector<std::size_t> cases;      // indices of the SyncBN cases with `ranks` shards

@@ -40,4 +40,11 @@ inline constexpr const char* eval_mode = "evalmode/";  // train/eval identity
 std::string rank(int r);                               // "rank<r>/"
 }  // namespace prefix
 
+// SyncBN: rank `rank` holds samples [sum(shards[:rank]), sum(shards[:rank+1]))
+// of the batch, so the ranks' outputs concatenated in rank order are the
+// output over the whole batch. The first sample of its shard, and the
+// problem its kernel sees (its shard as the batch, no shards).
+std::int64_t shard_first_sample(const model::Problem& p, int rank);
+model::Problem shard_problem(const model::Problem& p, int rank);
+
 }  // namespace normcheck::runner
