@@ -88,6 +88,16 @@ class Cursor {
     out.second.bytes = bytes(std::size_t(n));
     return out;
   }
+  // Advances past n bytes and returns where they start.
+  const char* skip(std::size_t n) {
+    if (std::size_t(end_ - p_) < n) {
+      ok_ = false;
+      return p_;
+    }
+    const char* at = p_;
+    p_ += n;
+    return at;
+  }
   std::vector<unsigned char> bytes(std::size_t n) {
     if (std::size_t(end_ - p_) < n) {
       ok_ = false;
@@ -231,9 +241,10 @@ ChildReport parse_child_report(const std::string& bytes) {
     const char tag = top.get<char>();
     const auto length = top.get<std::uint64_t>();
     if (!top.ok()) break;
-    const auto body = top.bytes(std::size_t(length));
+    // A view into the stream, not a copy: a case's tensors can be large.
+    const char* body = top.skip(std::size_t(length));
     if (!top.ok()) break;  // truncated: the worker died while writing
-    Cursor c(reinterpret_cast<const char*>(body.data()), body.size());
+    Cursor c(body, std::size_t(length));
     CallRecord* current = r.calls.empty() ? nullptr : &r.calls.back();
     switch (tag) {
       case 'S': {

@@ -2,6 +2,8 @@
 // have closed forms. x = [1, 2, 3, 4] per channel: mean 2.5, biased
 // variance 1.25, and with eps = 0, rstd = 2/sqrt(5).
 #include <catch2/catch.hpp>
+
+#include "cpu_bf16.hpp"
 #include <cmath>
 
 #include "plugin.hpp"
@@ -219,6 +221,10 @@ TEST_CASE("batch norm without scale still returns dgamma", "[onednn][bn]") {
 }
 
 TEST_CASE("batch norm in bf16 rounds the f32 result once", "[onednn][bn][bf16]") {
+  if (!cpu_runs_onednn_bf16()) {
+    WARN("skipped: oneDNN 2.6 has no bf16 kernels for this CPU (needs AVX-512)");
+    return;
+  }
   auto p = closed_form_problem(DType::bf16, {4, 1});
   p.flags = 0;
   HostTensor x(DType::bf16, {4, 1}, x_values), y(DType::bf16, {4, 1});
