@@ -25,9 +25,23 @@ import normcheck
 _DTYPES = {"f64": torch.float64, "f32": torch.float32, "bf16": torch.bfloat16, "f16": torch.float16}
 
 
+def _widens_exactly(src, dst):
+    return src == dst or dst == "f64" or (dst == "f32" and src in ("f16", "bf16"))
+
+
 def supports(problem):
-    if problem["dtype"] == "f16":
+    """Declines what the C++ adapter declines, for the same reasons."""
+    data = problem["dtype"]
+    if data == "f16":
         return "ATen 1.13 has no CPU f16 normalization kernels"
+    param = stats = data  # the kernel dtypes of layer and group norm
+    if problem["op"] == "batch_norm":
+        if data == "bf16" and not problem_is_all_bf16(problem):
+            param = stats = "f32"
+        if not _widens_exactly(problem["stats_dtype"], stats):
+            return f"ATen 1.13 keeps {data} running statistics in {stats}"
+    if not _widens_exactly(problem["param_dtype"], param):
+        return f"ATen 1.13 takes {data} {problem['op']} gamma/beta in {param}; they would be rounded"
     return None
 
 

@@ -24,16 +24,17 @@ def test_torch_from_python_agrees_with_the_cpp_adapter(cli, out_dir):
     mine = {(r.case, r.check): r.status for r in py.records}
     assert mine.keys() == adapter.keys()
 
-    both = [k for k in mine if "unsupported" not in (mine[k], adapter[k])]
-    mismatches = [(k, mine[k], adapter[k]) for k in both if mine[k] != adapter[k]]
+    # The same status for every (case, check), "unsupported" included, except
+    # the fused residual: the adapter runs it, the Python conventions have
+    # no residual argument so the package declines it.
+    residual = {k for k in mine if ":res=1:" in k[0]}
+    assert {mine[k] for k in residual} == {"unsupported"}
+    mismatches = [(k, mine[k], adapter[k]) for k in mine if k not in residual and mine[k] != adapter[k]]
     assert not mismatches, "\n".join(f"{c} {chk}: python {a}, adapter {b}" for (c, chk), a, b in mismatches)
-    # Cases the Python side declines but the adapter runs (SyncBN shards,
-    # paddle momentum, the biased estimator): not compared; keep them few.
-    declined = {c for (c, _), s in mine.items() if s == "unsupported" and adapter[(c, _)] != "unsupported"}
-    compared = {c for c, _ in both}
-    ops = {c.split(":")[0] for c in compared}
-    assert ops == {"ln", "gn", "bn"}
-    assert len(compared) >= 60, (len(compared), sorted(declined))
-    # Not a vacuous agreement: the adapter's known ATen failures are among them.
-    assert any(mine[k] == "fail" for k in both)
-    print(f"compared {len(compared)} cases ({len(both)} checks), python-only declines: {sorted(declined)}")
+    # Not a vacuous agreement: all three ops run, ATen's known bf16 failures
+    # (reports/external/torch.md) fail from Python too, and most checks run.
+    both = [k for k in mine if mine[k] != "unsupported" and k not in residual]
+    assert {k[0].split(":")[0] for k in both} == {"ln", "gn", "bn"}
+    assert mine[("ln:bf16:bf16:8x64:eps=1e-5:dist=normal", "y")] == "fail"
+    assert len({c for c, _ in both}) >= 70, len({c for c, _ in both})
+    print(f"{len(both)} checks of {len({c for c, _ in both})} cases agree")
