@@ -168,24 +168,39 @@ class Dispatcher:
             a = lambda name: self._arg(t[name], problem)  # noqa: E731
             mask = [True, t["dgamma"] is not None, t["dbeta"] is not None]
             shape = problem["shape"]
+            x = a("x")
             if op == "layer_norm":
-                dx, dg, db = fn(a("dy"), a("x"), list(shape[problem["norm_axis"]:]), a("saved_mean"),
-                                a("saved_rstd"), a("gamma"), None, mask)
+                normalized = list(shape[problem["norm_axis"]:])
+                # torch's backward wants gamma when dgamma is asked for and
+                # beta (for its shape only) when dbeta is: ones / zeros then.
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, normalized, x) if mask[1] else None)
+                beta = self._filled(0, normalized, x) if mask[2] else None
+                dx, dg, db = fn(a("dy"), x, normalized, a("saved_mean"), a("saved_rstd"), gamma, beta, mask)
             elif op == "rms_norm":
-                dx, dg = fn(a("dy"), a("x"), list(shape[problem["norm_axis"]:]), a("saved_rstd"), a("gamma"), mask[:2])
+                dx, dg = fn(a("dy"), x, list(shape[problem["norm_axis"]:]), a("saved_rstd"), a("gamma"), mask[:2])
                 db = None
             elif op == "group_norm":
                 n, c, hw = self._nchw(problem)
-                dx, dg, db = fn(a("dy"), a("x"), a("saved_mean"), a("saved_rstd"), a("gamma"), n, c, hw,
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], x) if mask[1] else None)
+                dx, dg, db = fn(a("dy"), x, a("saved_mean"), a("saved_rstd"), gamma, n, c, hw,
                                 problem["groups"], mask)
             else:
-                dx, dg, db = fn(a("dy"), a("x"), a("gamma"), a("running_mean"), a("running_var"),
+                c = self._nchw(problem)[1]
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], x) if mask[1] else None)
+                dx, dg, db = fn(a("dy"), x, gamma, a("running_mean"), a("running_var"),
                                 a("saved_mean"), a("saved_rstd"), problem["mode"] == "train", problem["eps"], mask)
             self._store(t["dx"], dx, "dx", problem)
             self._store(t["dresidual"], dx, "dresidual", problem)
             self._store(t["dgamma"], dg, "dgamma", problem)
             self._store(t["dbeta"], db, "dbeta", problem)
         return self._call(body)
+
+    def _filled(self, value, shape, like):
+        """ones/zeros of `shape` in the dtype (and device) of `like`."""
+        if self.torch:
+            import torch
+            return torch.full(shape, float(value), dtype=like.dtype, device=like.device)
+        return np.full(shape, value, dtype=like.dtype if like.dtype != np.uint16 else np.float32)
 
     @staticmethod
     def _nchw(problem):

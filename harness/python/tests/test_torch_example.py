@@ -38,3 +38,15 @@ def test_torch_from_python_agrees_with_the_cpp_adapter(cli, out_dir):
     assert mine[("ln:bf16:bf16:8x64:eps=1e-5:dist=normal", "y")] == "fail"
     assert len({c for c, _ in both}) >= 70, len({c for c, _ in both})
     print(f"{len(both)} checks of {len({c for c, _ in both})} cases agree")
+
+
+def test_the_readme_from_python_example_runs_as_printed(out_dir):
+    """README.md's "From Python" block, executed as written."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text()
+    section = readme[readme.index("**From Python.**"):]
+    block = section[section.index("```python\n") + len("```python\n"):]
+    code = block[:block.index("```")]
+    assert "normcheck.run(" in code and len(code.strip().splitlines()) <= 10
+    scope = {}
+    exec(compile(code, "README.md (From Python)", "exec"), scope)
+    assert scope["result"].passed and scope["result"].cases == 42
