@@ -42,10 +42,14 @@ namespace {
 
 py::dtype numpy_dtype(DType t) {
   switch (t) {
-    case DType::f64: return py::dtype("float64");
-    case DType::f32: return py::dtype("float32");
-    case DType::f16: return py::dtype("float16");
-    case DType::bf16: return py::dtype("uint16");  // bit patterns: NumPy has no bfloat16
+    case DType::f64:
+      return py::dtype("float64");
+    case DType::f32:
+      return py::dtype("float32");
+    case DType::f16:
+      return py::dtype("float16");
+    case DType::bf16:
+      return py::dtype("uint16");  // bit patterns: NumPy has no bfloat16
   }
   return py::dtype("float64");
 }
@@ -63,7 +67,8 @@ Tensor from_numpy(const std::string& name, const py::array& in, DType want) {
   const auto a = py::array::ensure(in, py::array::c_style);
   if (!a) throw py::type_error("output '" + name + "' is not an array");
   const std::string kind = py::str(a.dtype());
-  const std::string expected = want == DType::bf16 ? "uint16" : std::string(py::str(numpy_dtype(want)));
+  const std::string expected =
+      want == DType::bf16 ? "uint16" : std::string(py::str(numpy_dtype(want)));
   if (kind != expected)
     throw py::type_error("output '" + name + "' is " + kind + ", the case wants " +
                          std::string(numeric::dtype_name(want)) + " (NumPy " + expected + ")");
@@ -101,8 +106,10 @@ py::dict problem_dict(const model::Problem& p) {
   d["residual"] = p.residual;
   d["track_running_stats"] = p.track_running_stats;
   d["momentum"] = p.momentum;
-  d["momentum_convention"] = p.momentum_convention == model::MomentumConvention::torch ? "torch" : "paddle";
-  d["running_var_estimator"] = p.running_var_estimator == model::VarianceEstimator::unbiased ? "unbiased" : "biased";
+  d["momentum_convention"] =
+      p.momentum_convention == model::MomentumConvention::torch ? "torch" : "paddle";
+  d["running_var_estimator"] =
+      p.running_var_estimator == model::VarianceEstimator::unbiased ? "unbiased" : "biased";
   return d;
 }
 
@@ -111,7 +118,8 @@ py::dict problem_dict(const model::Problem& p) {
 // rerun) rather than the case.
 py::dict abi_problem_dict(const nc_problem& p) {
   py::dict d;
-  const char* ops[] = {"?", "batch_norm", "layer_norm", "rms_norm", "group_norm", "instance_norm", "conv_bn"};
+  const char* ops[] = {"?",          "batch_norm",    "layer_norm", "rms_norm",
+                       "group_norm", "instance_norm", "conv_bn"};
   d["op"] = ops[(p.op >= 1 && p.op <= 6) ? p.op : 0];
   const auto dt = [](DLDataType t) {
     const auto d = numeric::from_dlpack(t);
@@ -132,7 +140,8 @@ py::dict abi_problem_dict(const nc_problem& p) {
   d["track_running_stats"] = (p.flags & NC_FLAG_TRACK_RUNNING_STATS) != 0;
   d["momentum"] = p.momentum;
   d["momentum_convention"] = p.momentum_convention == NC_MOMENTUM_TORCH ? "torch" : "paddle";
-  d["running_var_estimator"] = p.running_var_estimator == NC_VARIANCE_UNBIASED ? "unbiased" : "biased";
+  d["running_var_estimator"] =
+      p.running_var_estimator == NC_VARIANCE_UNBIASED ? "unbiased" : "biased";
   return d;
 }
 
@@ -152,9 +161,10 @@ py::object view(const DLTensor* t, bool writable) {
   }
   // The capsule only keeps NumPy from owning the memory.
   py::capsule no_owner(t->data, [](void*) {});
-  py::array a(numpy_dtype(*dtype), shape, strides,
-              static_cast<char*>(t->data) + t->byte_offset, no_owner);
-  if (!writable) py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  py::array a(numpy_dtype(*dtype), shape, strides, static_cast<char*>(t->data) + t->byte_offset,
+              no_owner);
+  if (!writable)
+    py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
   return a;
 }
 
@@ -173,7 +183,8 @@ Slot& slot() {
 class ActiveBackend {
  public:
   explicit ActiveBackend(py::object dispatcher) {
-    if (slot().busy) throw std::runtime_error("a Python backend run is already in progress in this process");
+    if (slot().busy)
+      throw std::runtime_error("a Python backend run is already in progress in this process");
     slot().dispatcher = std::move(dispatcher);
     slot().busy = true;
   }
@@ -195,8 +206,9 @@ void write_message(char* buffer, std::size_t size, const std::string& text) {
 // Calls dispatcher.<method>(problem, tensors) -> (status, message). Python
 // exceptions never cross into the executor: the dispatcher turns them into
 // a status, and anything it lets through becomes NC_INTERNAL_ERROR here.
-nc_status call_python(const char* method, const nc_problem* p, const std::function<py::dict()>& tensors,
-                      char* message, std::size_t message_size) {
+nc_status call_python(const char* method, const nc_problem* p,
+                      const std::function<py::dict()>& tensors, char* message,
+                      std::size_t message_size) {
   py::gil_scoped_acquire gil;
   try {
     const py::tuple r = slot().dispatcher.attr(method)(abi_problem_dict(*p), tensors());
@@ -209,50 +221,61 @@ nc_status call_python(const char* method, const nc_problem* p, const std::functi
 }
 
 nc_status py_supports(const nc_problem* p, char* reason, std::size_t size) {
-  return call_python("supports", p, [] { return py::dict(); }, reason, size);
+  return call_python(
+      "supports", p, [] { return py::dict(); }, reason, size);
 }
 
-nc_status py_forward(const nc_problem* p, const nc_forward_args* a, char* message, std::size_t size) {
+nc_status py_forward(const nc_problem* p, const nc_forward_args* a, char* message,
+                     std::size_t size) {
   if (a->collectives != nullptr) {
-    write_message(message, size, "Python backends do not take part in SyncBatchNorm (no collectives)");
+    write_message(message, size,
+                  "Python backends do not take part in SyncBatchNorm (no collectives)");
     return NC_UNSUPPORTED;
   }
-  return call_python("forward", p, [a] {
-    py::dict t;
-    t["x"] = view(a->x, false);
-    t["residual"] = view(a->residual, false);
-    t["gamma"] = view(a->gamma, false);
-    t["beta"] = view(a->beta, false);
-    t["running_mean"] = view(a->running_mean, true);
-    t["running_var"] = view(a->running_var, true);
-    t["y"] = view(a->y, true);
-    t["residual_out"] = view(a->residual_out, true);
-    t["saved_mean"] = view(a->saved_mean, true);
-    t["saved_rstd"] = view(a->saved_rstd, true);
-    return t;
-  }, message, size);
+  return call_python(
+      "forward", p,
+      [a] {
+        py::dict t;
+        t["x"] = view(a->x, false);
+        t["residual"] = view(a->residual, false);
+        t["gamma"] = view(a->gamma, false);
+        t["beta"] = view(a->beta, false);
+        t["running_mean"] = view(a->running_mean, true);
+        t["running_var"] = view(a->running_var, true);
+        t["y"] = view(a->y, true);
+        t["residual_out"] = view(a->residual_out, true);
+        t["saved_mean"] = view(a->saved_mean, true);
+        t["saved_rstd"] = view(a->saved_rstd, true);
+        return t;
+      },
+      message, size);
 }
 
-nc_status py_backward(const nc_problem* p, const nc_backward_args* a, char* message, std::size_t size) {
+nc_status py_backward(const nc_problem* p, const nc_backward_args* a, char* message,
+                      std::size_t size) {
   if (a->collectives != nullptr) {
-    write_message(message, size, "Python backends do not take part in SyncBatchNorm (no collectives)");
+    write_message(message, size,
+                  "Python backends do not take part in SyncBatchNorm (no collectives)");
     return NC_UNSUPPORTED;
   }
-  return call_python("backward", p, [a] {
-    py::dict t;
-    t["dy"] = view(a->dy, false);
-    t["x"] = view(a->x, false);
-    t["gamma"] = view(a->gamma, false);
-    t["saved_mean"] = view(a->saved_mean, false);
-    t["saved_rstd"] = view(a->saved_rstd, false);
-    t["running_mean"] = view(a->running_mean, false);
-    t["running_var"] = view(a->running_var, false);
-    t["dx"] = view(a->dx, true);
-    t["dresidual"] = view(a->dresidual, true);
-    t["dgamma"] = view(a->dgamma, true);
-    t["dbeta"] = view(a->dbeta, true);
-    return t;
-  }, message, size);
+  return call_python(
+      "backward", p,
+      [a] {
+        py::dict t;
+        t["dy"] = view(a->dy, false);
+        t["x"] = view(a->x, false);
+        t["gamma"] = view(a->gamma, false);
+        t["saved_mean"] = view(a->saved_mean, false);
+        t["saved_rstd"] = view(a->saved_rstd, false);
+        t["running_mean"] = view(a->running_mean, false);
+        t["running_var"] = view(a->running_var, false);
+        t["dx"] = view(a->dx, true);
+        t["dresidual"] = view(a->dresidual, true);
+        t["dgamma"] = view(a->dgamma, true);
+        t["dbeta"] = view(a->dbeta, true);
+        return t;
+      },
+      message, size);
 }
 
 nc_backend_v1 python_table(const std::string& name) {
@@ -283,7 +306,8 @@ class MemFile {
     char buffer[1 << 16];
     for (off_t at = 0;;) {
       const ssize_t n = pread(fd_, buffer, sizeof buffer, at);
-      if (n < 0) throw std::runtime_error(std::string("reading the report stream: ") + std::strerror(errno));
+      if (n < 0)
+        throw std::runtime_error(std::string("reading the report stream: ") + std::strerror(errno));
       if (n == 0) break;
       bytes.append(buffer, std::size_t(n));
       at += n;
@@ -299,8 +323,8 @@ compare::Tolerances load_tolerances(const std::optional<std::filesystem::path>& 
   return file ? compare::Tolerances::load(*file) : compare::Tolerances::builtin();
 }
 
-std::vector<report::Record> run_one(const nc_backend_v1& table, const std::string& name, const Case& c,
-                                    const compare::Tolerances& tolerances) {
+std::vector<report::Record> run_one(const nc_backend_v1& table, const std::string& name,
+                                    const Case& c, const compare::Tolerances& tolerances) {
   MemFile stream;
   runner::ReportWriter out(stream.fd());
   const auto start = std::chrono::steady_clock::now();
@@ -321,10 +345,9 @@ std::vector<report::Record> run_one(const nc_backend_v1& table, const std::strin
   return runner::judge_case(c, name, report, process, tolerances);
 }
 
-std::vector<report::Record> run_python_backend(const std::vector<std::shared_ptr<Case>>& cases,
-                                               py::object dispatcher, const std::string& name,
-                                               const std::optional<std::filesystem::path>& tolerance_file,
-                                               const py::object& on_case) {
+std::vector<report::Record> run_python_backend(
+    const std::vector<std::shared_ptr<Case>>& cases, py::object dispatcher, const std::string& name,
+    const std::optional<std::filesystem::path>& tolerance_file, const py::object& on_case) {
   const auto tolerances = load_tolerances(tolerance_file);
   ActiveBackend active(std::move(dispatcher));
   const nc_backend_v1 table = python_table(name);
@@ -343,12 +366,14 @@ bool matches(const std::string& filter, const std::string& descriptor) {
   return compare::glob_match(filter, descriptor);
 }
 
-std::vector<std::shared_ptr<Case>> load_cases(const std::filesystem::path& dir, const std::string& filter) {
+std::vector<std::shared_ptr<Case>> load_cases(const std::filesystem::path& dir,
+                                              const std::string& filter) {
   std::vector<std::shared_ptr<Case>> out;
   for (const auto& file : fixture::fixture_files(dir)) {
     const fixture::FixtureReader reader(file);
     for (std::size_t i = 0; i < reader.size(); ++i)
-      if (matches(filter, reader.descriptors()[i])) out.push_back(std::make_shared<Case>(reader.read(i)));
+      if (matches(filter, reader.descriptors()[i]))
+        out.push_back(std::make_shared<Case>(reader.read(i)));
   }
   return out;
 }
@@ -379,7 +404,8 @@ std::vector<report::Record> check(const Case& c, const std::map<std::string, py:
   for (auto* call : {&forward, &backward})
     if (!call->expected.empty()) r.calls.push_back(*call);
   r.complete = true;
-  const auto all = runner::judge_case(c, backend, r, runner::ProcessOutcome{}, load_tolerances(tolerance_file));
+  const auto all =
+      runner::judge_case(c, backend, r, runner::ProcessOutcome{}, load_tolerances(tolerance_file));
   std::vector<report::Record> kept;
   for (const auto& rec : all)
     if (outputs.contains(rec.check)) kept.push_back(rec);
@@ -401,8 +427,8 @@ py::object worst_dict(const std::optional<report::WorstElement>& w) {
 
 void write_reports(const std::vector<report::Record>& records, const std::filesystem::path& dir,
                    const std::string& backend, const std::string& fixtures,
-                   const std::optional<std::filesystem::path>& tolerance_file, const std::string& command,
-                   std::int64_t cases, const std::string& started) {
+                   const std::optional<std::filesystem::path>& tolerance_file,
+                   const std::string& command, std::int64_t cases, const std::string& started) {
   report::Results r;
   r.run.normcheck_version = NORMCHECK_VERSION " (python)";
   r.run.started = started;
@@ -421,7 +447,8 @@ void write_reports(const std::vector<report::Record>& records, const std::filesy
 }  // namespace
 
 PYBIND11_MODULE(_normcheck, m) {
-  m.doc() = "normcheck's C++ harness: fixtures, certified goldens, the executor, the judge, reports";
+  m.doc() =
+      "normcheck's C++ harness: fixtures, certified goldens, the executor, the judge, reports";
 
   // Bad input (a malformed descriptor, a corrupt fixture, a bad tolerance
   // file) arrives as ValueError carrying the harness's one-line message.
@@ -430,21 +457,25 @@ PYBIND11_MODULE(_normcheck, m) {
   py::class_<Case, std::shared_ptr<Case>>(m, "Case")
       .def_property_readonly("descriptor", &Case::descriptor)
       .def_property_readonly("problem", [](const Case& c) { return problem_dict(c.problem); })
-      .def_property_readonly("op", [](const Case& c) { return std::string(model::op_name(c.problem.op)); })
-      .def_property_readonly("inputs", [](const Case& c) {
-        py::dict d;
-        for (const auto& [k, t] : c.inputs) d[py::str(k)] = to_numpy(t);
-        return d;
-      })
-      .def_property_readonly("golden", [](const Case& c) {
-        py::dict d;
-        for (const auto& [k, t] : c.golden) d[py::str(k)] = to_numpy(t);
-        return d;
-      })
+      .def_property_readonly(
+          "op", [](const Case& c) { return std::string(model::op_name(c.problem.op)); })
+      .def_property_readonly("inputs",
+                             [](const Case& c) {
+                               py::dict d;
+                               for (const auto& [k, t] : c.inputs) d[py::str(k)] = to_numpy(t);
+                               return d;
+                             })
+      .def_property_readonly("golden",
+                             [](const Case& c) {
+                               py::dict d;
+                               for (const auto& [k, t] : c.golden) d[py::str(k)] = to_numpy(t);
+                               return d;
+                             })
       .def_property_readonly("certified", [](const Case& c) { return c.provenance.certified; })
-      .def("output_dtype", [](const Case& c, const std::string& name) {
-        return std::string(numeric::dtype_name(output_dtype(c.problem, name)));
-      })
+      .def("output_dtype",
+           [](const Case& c, const std::string& name) {
+             return std::string(numeric::dtype_name(output_dtype(c.problem, name)));
+           })
       .def("__repr__", [](const Case& c) { return "<normcheck.Case " + c.descriptor() + ">"; });
 
   py::class_<report::Record>(m, "Record")
@@ -453,7 +484,9 @@ PYBIND11_MODULE(_normcheck, m) {
       .def_readonly("op", &report::Record::op)
       .def_readonly("check", &report::Record::check)
       .def_readonly("dtype", &report::Record::dtype)
-      .def_property_readonly("status", [](const report::Record& r) { return std::string(compare::status_name(r.status)); })
+      .def_property_readonly(
+          "status",
+          [](const report::Record& r) { return std::string(compare::status_name(r.status)); })
       .def_readonly("gating", &report::Record::gating)
       .def_readonly("note", &report::Record::note)
       .def_readonly("message", &report::Record::message)
@@ -473,17 +506,23 @@ PYBIND11_MODULE(_normcheck, m) {
       });
 
   m.def("load_cases", &load_cases, py::arg("dir"), py::arg("filter") = "",
-        "Every case of the fixture files under dir whose descriptor matches filter (glob, or re:REGEX).");
-  m.def("golden", [](const std::string& descriptor) {
-    return std::make_shared<Case>(fixture::generate_case(model::parse_descriptor(descriptor)));
-  }, py::arg("descriptor"), "The certified golden case of a descriptor, computed in memory.");
-  m.def("normalize", [](const std::string& d) { return model::to_descriptor(model::parse_descriptor(d)); });
+        "Every case of the fixture files under dir whose descriptor matches filter (glob, or "
+        "re:REGEX).");
+  m.def(
+      "golden",
+      [](const std::string& descriptor) {
+        return std::make_shared<Case>(fixture::generate_case(model::parse_descriptor(descriptor)));
+      },
+      py::arg("descriptor"), "The certified golden case of a descriptor, computed in memory.");
+  m.def("normalize",
+        [](const std::string& d) { return model::to_descriptor(model::parse_descriptor(d)); });
   m.def("check", &check, py::arg("case"), py::arg("outputs"), py::arg("backend") = "python",
         py::arg("tolerances") = py::none());
   m.def("run_python_backend", &run_python_backend, py::arg("cases"), py::arg("dispatcher"),
         py::arg("name"), py::arg("tolerances") = py::none(), py::arg("on_case") = py::none());
   m.def("write_reports", &write_reports, py::arg("records"), py::arg("dir"), py::arg("backend"),
-        py::arg("fixtures"), py::arg("tolerances"), py::arg("command"), py::arg("cases"), py::arg("started"));
+        py::arg("fixtures"), py::arg("tolerances"), py::arg("command"), py::arg("cases"),
+        py::arg("started"));
   m.def("utc_now", &report::utc_now);
   m.attr("NC_OK") = int(NC_OK);
   m.attr("NC_UNSUPPORTED") = int(NC_UNSUPPORTED);

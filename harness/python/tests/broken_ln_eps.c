@@ -9,7 +9,9 @@
 
 #include "normcheck/backend.h"
 
-static int float_dtype(DLDataType t) { return t.code == kDLFloat && (t.bits == 32 || t.bits == 64) && t.lanes == 1; }
+static int float_dtype(DLDataType t) {
+  return t.code == kDLFloat && (t.bits == 32 || t.bits == 64) && t.lanes == 1;
+}
 
 static double load(const DLTensor* t, int64_t i) {
   const char* base = (const char*)t->data + t->byte_offset;
@@ -18,8 +20,10 @@ static double load(const DLTensor* t, int64_t i) {
 
 static void store(DLTensor* t, int64_t i, double v) {
   char* base = (char*)t->data + t->byte_offset;
-  if (t->dtype.bits == 64) ((double*)base)[i] = v;
-  else ((float*)base)[i] = (float)v;
+  if (t->dtype.bits == 64)
+    ((double*)base)[i] = v;
+  else
+    ((float*)base)[i] = (float)v;
 }
 
 static nc_status supports(const nc_problem* p, char* reason, size_t size) {
@@ -31,13 +35,16 @@ static nc_status supports(const nc_problem* p, char* reason, size_t size) {
   return NC_OK;
 }
 
-static nc_status forward(const nc_problem* p, const nc_forward_args* a, char* message, size_t size) {
+static nc_status forward(const nc_problem* p, const nc_forward_args* a, char* message,
+                         size_t size) {
   (void)message;
   (void)size;
   int64_t rows = 1, cols = 1;
   for (int d = 0; d < p->ndim; ++d) {
-    if (d < p->norm_axis) rows *= p->shape[d];
-    else cols *= p->shape[d];
+    if (d < p->norm_axis)
+      rows *= p->shape[d];
+    else
+      cols *= p->shape[d];
   }
   for (int64_t r = 0; r < rows; ++r) {
     double sum = 0.0, m2 = 0.0;
@@ -60,13 +67,17 @@ static nc_status forward(const nc_problem* p, const nc_forward_args* a, char* me
   return NC_OK;
 }
 
-static nc_status backward(const nc_problem* p, const nc_backward_args* a, char* message, size_t size) {
+static nc_status backward(const nc_problem* p, const nc_backward_args* a, char* message,
+                          size_t size) {
   (void)p;
   (void)a;
   snprintf(message, size, "broken_ln_eps: no backward");
   return NC_UNSUPPORTED;
 }
 
-static const nc_backend_v1 table = {NORMCHECK_BACKEND_ABI_VERSION, "broken_ln_eps", "1", supports, forward, backward, NULL};
+static const nc_backend_v1 table = {
+    NORMCHECK_BACKEND_ABI_VERSION, "broken_ln_eps", "1", supports, forward, backward, NULL};
 
-__attribute__((visibility("default"))) const nc_backend_v1* normcheck_backend_v1(void) { return &table; }
+__attribute__((visibility("default"))) const nc_backend_v1* normcheck_backend_v1(void) {
+  return &table;
+}

@@ -131,3 +131,23 @@ def test_bf16_matches_torch_rounding():
     theirs = normcheck.from_torch(torch.from_numpy(x).to(torch.bfloat16))
     assert theirs.dtype == np.uint16 and np.array_equal(mine, theirs)
     assert torch.equal(normcheck.to_torch(mine), torch.from_numpy(x).to(torch.bfloat16))
+
+
+from normcheck.testing import assert_close, parametrize  # noqa: E402
+
+
+@parametrize("quick", filter="ln:f32:f32:8x64:eps=1e-5:dist=normal")
+def test_parametrize_and_assert_close_accept_a_correct_layer_norm(case):
+    p = case.problem
+    y, mean, rstd = _numpy_layer_norm(case.inputs["x"], p["shape"][p["norm_axis"]:], case.inputs["gamma"],
+                                      case.inputs["beta"], p["eps"])
+    records = assert_close(case, {"y": y, "saved_mean": mean, "saved_rstd": rstd})
+    assert [r.check for r in records] == ["y", "saved_mean", "saved_rstd"]
+
+
+def test_assert_close_names_the_worst_element():
+    c = normcheck.golden("ln:f32:8x64")
+    y = c.golden["y"].copy()
+    y[3, 7] += 1e-3
+    with pytest.raises(AssertionError, match=r"y \(f32\): fail.*worst y\[3, 7\]"):
+        assert_close(c, {"y": y})
