@@ -145,8 +145,8 @@ class RunResult:
 
 def run(backend: Any, suite: str | Path = "quick", filter: str = "", report: str | Path | None = None,
         tolerances=_DEFAULT, name: str = "python", tensors: str = "numpy", device: str | None = None,
-        cases: Iterable[Case] | None = None, progress: Callable[[str, list[Record]], None] | None = None
-        ) -> RunResult:
+        cases: Iterable[Case] | None = None, progress: Callable[[str, list[Record]], None] | None = None,
+        subprocess: bool = False, timeout: float = 60.0) -> RunResult:
     """Run a Python backend on a suite (or on given ``cases``) and judge it
     like ``normcheck run`` does; with ``report`` write the same four files.
 
@@ -158,9 +158,12 @@ def run(backend: Any, suite: str | Path = "quick", filter: str = "", report: str
     returning None or a reason to decline. ``tensors``: "numpy" or "torch"
     (bf16 as torch.bfloat16); ``device``: e.g. "cuda" to move torch inputs there.
 
-    Runs in this process: a Python exception in the backend becomes an
-    ``error`` record for that case, but a crash of native code it calls
-    takes the interpreter down (README: what is isolated)."""
+    A Python exception in the backend becomes an ``error`` record for that
+    case. By default the calls run in this process, where a crash of native
+    code they call takes the interpreter down; ``subprocess=True`` runs each
+    case in a forked child (a crash or a run past ``timeout`` seconds is a
+    ``crash``/``timeout`` record, and state the backend changes does not
+    carry over between cases). README: what is and is not isolated."""
     started = _normcheck.utc_now()
     if cases is None:
         source = _resolve(suite)
@@ -171,7 +174,8 @@ def run(backend: Any, suite: str | Path = "quick", filter: str = "", report: str
         fixtures = "(cases given in Python)"
     tol = _tolerance_arg(tolerances)
     dispatcher = Dispatcher(backend, tensors=tensors, device=device)
-    records = _normcheck.run_python_backend(selected, dispatcher, name, tol, progress)
+    records = _normcheck.run_python_backend(selected, dispatcher, name, tol, progress,
+                                            subprocess=subprocess, timeout=timeout)
     counts: dict[str, int] = {}
     for r in records:
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -8,7 +8,9 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <chrono>
 #include <cstring>
@@ -16,6 +18,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -323,23 +326,73 @@ compare::Tolerances load_tolerances(const std::optional<std::filesystem::path>& 
   return file ? compare::Tolerances::load(*file) : compare::Tolerances::builtin();
 }
 
-std::vector<report::Record> run_one(const nc_backend_v1& table, const std::string& name,
-                                    const Case& c, const compare::Tolerances& tolerances) {
-  MemFile stream;
-  runner::ReportWriter out(stream.fd());
-  const auto start = std::chrono::steady_clock::now();
-  out.fixture_case(c);
-  {
-    // Worker threads (SyncBN ranks) reach Python through gil_scoped_acquire.
+// Runs the case's calls: here, or (isolated) in a forked child that writes
+// the same report stream into the shared memfd and ends with _exit, so the
+// parent keeps whatever the child wrote before it crashed or was killed.
+// The GIL is released while the calls run (SyncBN ranks are threads that
+// take it in the trampolines) and while the parent waits.
+runner::ProcessOutcome execute(const nc_backend_v1& table, const Case& c, runner::ReportWriter& out,
+                               bool isolated, double timeout_seconds) {
+  const auto calls = [&] {
     py::gil_scoped_release release;
     try {
       runner::execute_case(table, c, out);
     } catch (const std::exception& e) {
       out.harness_error(e.what());
     }
-  }
-  out.finish();
+  };
   runner::ProcessOutcome process;
+  process.timeout_seconds = timeout_seconds;
+  if (!isolated) {
+    calls();
+    out.finish();
+    return process;
+  }
+  PyOS_BeforeFork();
+  const pid_t pid = fork();
+  if (pid == 0) {
+    PyOS_AfterFork_Child();
+    calls();
+    out.finish();
+    _exit(0);  // no interpreter shutdown, no atexit handlers of the parent's
+  }
+  PyOS_AfterFork_Parent();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  py::gil_scoped_release release;
+  const auto start = std::chrono::steady_clock::now();
+  int status = 0;
+  for (auto pause = std::chrono::microseconds(50);;
+       pause = std::min(pause * 2, std::chrono::microseconds(20000))) {
+    const pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR)
+      throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+    if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >
+        timeout_seconds) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      process.kind = runner::ProcessOutcome::Kind::timed_out;
+      return process;
+    }
+    std::this_thread::sleep_for(pause);
+  }
+  if (WIFSIGNALED(status)) {
+    process.kind = runner::ProcessOutcome::Kind::signaled;
+    process.code = WTERMSIG(status);
+  } else {
+    process.code = WEXITSTATUS(status);
+  }
+  return process;
+}
+
+std::vector<report::Record> run_one(const nc_backend_v1& table, const std::string& name,
+                                    const Case& c, const compare::Tolerances& tolerances,
+                                    bool isolated, double timeout_seconds) {
+  MemFile stream;
+  runner::ReportWriter out(stream.fd());
+  const auto start = std::chrono::steady_clock::now();
+  out.fixture_case(c);
+  auto process = execute(table, c, out, isolated, timeout_seconds);
   process.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const auto report = runner::parse_child_report(stream.contents());
   return runner::judge_case(c, name, report, process, tolerances);
@@ -347,13 +400,15 @@ std::vector<report::Record> run_one(const nc_backend_v1& table, const std::strin
 
 std::vector<report::Record> run_python_backend(
     const std::vector<std::shared_ptr<Case>>& cases, py::object dispatcher, const std::string& name,
-    const std::optional<std::filesystem::path>& tolerance_file, const py::object& on_case) {
+    const std::optional<std::filesystem::path>& tolerance_file, const py::object& on_case,
+    bool isolated, double timeout_seconds) {
+  if (isolated && !(timeout_seconds > 0)) throw py::value_error("timeout must be > 0 seconds");
   const auto tolerances = load_tolerances(tolerance_file);
   ActiveBackend active(std::move(dispatcher));
   const nc_backend_v1 table = python_table(name);
   std::vector<report::Record> records;
   for (const auto& c : cases) {
-    auto r = run_one(table, name, *c, tolerances);
+    auto r = run_one(table, name, *c, tolerances, isolated, timeout_seconds);
     if (!on_case.is_none()) on_case(c->descriptor(), r);
     records.insert(records.end(), r.begin(), r.end());
   }
@@ -519,7 +574,8 @@ PYBIND11_MODULE(_normcheck, m) {
   m.def("check", &check, py::arg("case"), py::arg("outputs"), py::arg("backend") = "python",
         py::arg("tolerances") = py::none());
   m.def("run_python_backend", &run_python_backend, py::arg("cases"), py::arg("dispatcher"),
-        py::arg("name"), py::arg("tolerances") = py::none(), py::arg("on_case") = py::none());
+        py::arg("name"), py::arg("tolerances") = py::none(), py::arg("on_case") = py::none(),
+        py::arg("subprocess") = false, py::arg("timeout") = 60.0);
   m.def("write_reports", &write_reports, py::arg("records"), py::arg("dir"), py::arg("backend"),
         py::arg("fixtures"), py::arg("tolerances"), py::arg("command"), py::arg("cases"),
         py::arg("started"));

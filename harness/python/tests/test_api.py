@@ -151,3 +151,25 @@ def test_assert_close_names_the_worst_element():
     y[3, 7] += 1e-3
     with pytest.raises(AssertionError, match=r"y \(f32\): fail.*worst y\[3, 7\]"):
         assert_close(c, {"y": y})
+
+
+def test_subprocess_mode_turns_a_segfault_and_a_hang_into_records():
+    import ctypes
+    import time
+
+    def layer_norm(x, normalized_shape, gamma, beta, eps):
+        if x.shape == (8, 64):
+            ctypes.string_at(0)  # SIGSEGV in native code
+        if x.shape == (5, 2):
+            time.sleep(30)  # a hang
+        return _numpy_layer_norm(x, normalized_shape, gamma, beta, eps)
+
+    result = normcheck.run(backend={"layer_norm": layer_norm}, subprocess=True, timeout=2.0,
+                           filter="re:^ln:f32:f32:(8x64|5x2|7x3):eps=1e-5:dist=normal$")
+    y = {r.case: r for r in result.records if r.check == "y"}
+    assert set(y) == {"ln:f32:f32:8x64:eps=1e-5:dist=normal", "ln:f32:f32:5x2:eps=1e-5:dist=normal",
+                      "ln:f32:f32:7x3:eps=1e-5:dist=normal"}
+    crashed = y["ln:f32:f32:8x64:eps=1e-5:dist=normal"]
+    assert crashed.status == "crash" and "SIGSEGV" in crashed.message and "forward" in crashed.message
+    assert y["ln:f32:f32:5x2:eps=1e-5:dist=normal"].status == "timeout"
+    assert y["ln:f32:f32:7x3:eps=1e-5:dist=normal"].status == "pass"  # the run went on
