@@ -22,7 +22,13 @@ std::filesystem::path builtin_backend_dir() {
   std::error_code ec;
   const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "backends";
-  return exe.parent_path() / "backends";
+  // Build tree: build/backends beside build/normcheck. Installed: bin/ and
+  // <prefix>/${NORMCHECK_BACKEND_INSTALL_DIR} (cmake/NormcheckInstall.cmake).
+  const auto beside = exe.parent_path() / "backends";
+  const auto installed = exe.parent_path().parent_path() / NORMCHECK_INSTALLED_BACKEND_DIR;
+  if (!std::filesystem::is_directory(beside, ec) && std::filesystem::is_directory(installed, ec))
+    return installed;
+  return beside;
 }
 
 LoadedBackend LoadedBackend::load(std::string_view name_or_path) {

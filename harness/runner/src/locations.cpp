@@ -10,6 +10,15 @@ namespace normcheck::runner {
 
 std::filesystem::path project_root() {
   if (const char* env = std::getenv("NORMCHECK_ROOT"); env != nullptr && *env != '\0') return env;
+  // An installed CLI (cmake --install) finds its data relative to its own
+  // binary, so the prefix can move and the source tree can be gone.
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto installed = exe.parent_path().parent_path() / NORMCHECK_INSTALLED_DATA_DIR;
+    if (std::filesystem::is_regular_file(installed / "reports" / "tolerances" / "default.toml", ec))
+      return installed;
+  }
   return NORMCHECK_SOURCE_DIR;
 }
 

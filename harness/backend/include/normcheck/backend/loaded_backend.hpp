@@ -31,7 +31,8 @@ class LoadedBackend {
 };
 
 // The folder the built-in backends are installed in, next to the running
-// executable (build/backends), or $NORMCHECK_BACKEND_DIR when set.
+// executable (build/backends), or for an installed CLI <prefix>/lib/normcheck/backends
+// (relative to <prefix>/bin), or $NORMCHECK_BACKEND_DIR when set.
 std::filesystem::path builtin_backend_dir();
 
 // A name is a path when it contains a '/' or ends in ".so".

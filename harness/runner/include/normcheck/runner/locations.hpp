@@ -1,6 +1,7 @@
 // Where the committed data of the source tree lives: golden suites and the
-// default tolerance file. The tree is the one normcheck was configured from,
-// or $NORMCHECK_ROOT when set (a relocated checkout).
+// default tolerance file. The tree is $NORMCHECK_ROOT when set (a relocated
+// checkout), else <prefix>/share/normcheck for an installed CLI (found
+// relative to the running binary), else the one normcheck was configured from.
 #pragma once
 
 #include <filesystem>

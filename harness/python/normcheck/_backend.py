@@ -1,0 +1,212 @@
+"""A Python backend as the C++ executor calls it.
+
+The C++ side (module.cpp) turns each ABI call into
+``Dispatcher.supports/forward/backward(problem, tensors)``, where ``tensors``
+holds NumPy views of the executor's guarded buffers (inputs read-only) for
+the duration of the call. This file maps that onto the user's op functions,
+which follow torch's ``native_*`` calling conventions, and writes what they
+return into the output buffers, rounded once to the dtype the harness asked
+for. It returns ``(status, message)``; no exception crosses back into C++.
+"""
+
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+from ._bf16 import float_to_bf16_bits, from_torch, to_torch
+
+NC_OK, NC_UNSUPPORTED, NC_INVALID_ARGUMENT, NC_INTERNAL_ERROR = 0, 1, 2, 3
+
+
+class Unsupported(Exception):
+    """Raise from an op function (or return a reason from ``supports``) to
+    decline a problem: the case is reported ``unsupported``, not failed."""
+
+
+# Op -> (forward function name, backward function name).
+_FUNCTIONS = {
+    "layer_norm": ("layer_norm", "layer_norm_backward"),
+    "rms_norm": ("rms_norm", "rms_norm_backward"),
+    "group_norm": ("group_norm", "group_norm_backward"),
+    "batch_norm": ("batch_norm", "batch_norm_backward"),
+}
+
+
+def _lookup(backend, name):
+    if isinstance(backend, dict):
+        return backend.get(name)
+    return getattr(backend, name, None)
+
+
+def _channels_last(problem) -> bool:
+    return problem["layout"] == "nhwc" and problem["op"] in ("batch_norm", "group_norm")
+
+
+def _logical(a: np.ndarray, problem) -> np.ndarray:
+    """Memory order (N, spatial..., C) -> logical (N, C, spatial...) view."""
+    return np.moveaxis(a, -1, 1) if a is not None and _channels_last(problem) and a.ndim > 2 else a
+
+
+class Dispatcher:
+    def __init__(self, backend, tensors: str = "numpy", device: str | None = None):
+        if tensors not in ("numpy", "torch"):
+            raise ValueError(f"tensors must be 'numpy' or 'torch', not {tensors!r}")
+        if device is not None and tensors != "torch":
+            raise ValueError("device= needs tensors='torch'")
+        self.backend = backend
+        self.torch = tensors == "torch"
+        self.device = device
+        if not any(_lookup(backend, f) for f, _ in _FUNCTIONS.values()):
+            raise ValueError("the backend implements none of " + ", ".join(f for f, _ in _FUNCTIONS.values()))
+
+    # -- what the op functions see ------------------------------------------
+    def _arg(self, a: np.ndarray | None, problem):
+        if a is None:
+            return None
+        a = np.ascontiguousarray(_logical(a, problem)) if not self.torch else _logical(a, problem)
+        if not self.torch:
+            return a.copy()  # never a view of the harness's buffers past the call
+        t = to_torch(np.asarray(a)) if not _channels_last(problem) or a.ndim <= 2 else \
+            to_torch(np.moveaxis(a, 1, -1)).movedim(-1, 1)  # keep channels-last strides
+        return t.to(self.device) if self.device else t
+
+    def _store(self, dest: np.ndarray | None, value, name: str, problem):
+        if dest is None:
+            return
+        if value is None:
+            raise ValueError(f"the backend returned None for {name}")
+        if self.torch and hasattr(value, "detach"):
+            import torch
+            want = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32,
+                    np.dtype(np.float16): torch.float16, np.dtype(np.uint16): torch.bfloat16}[dest.dtype]
+            value = from_torch(value.detach().to(want))  # torch rounds (or widens) once
+        value = np.asarray(value)
+        target = _logical(dest, problem) if value.ndim == dest.ndim else dest
+        if value.size != dest.size:
+            raise ValueError(f"{name}: the backend returned {value.size} elements, the harness expects "
+                             f"{dest.size} (shape {tuple(target.shape)})")
+        value = value.reshape(target.shape)
+        if dest.dtype == np.uint16 and value.dtype != np.uint16:
+            value = float_to_bf16_bits(value)
+        elif dest.dtype != np.uint16 and value.dtype == np.uint16:
+            raise TypeError(f"{name}: bf16 bit patterns (uint16) returned for a {dest.dtype} output")
+        np.copyto(target, value, casting="unsafe")
+
+    def _call(self, body):
+        try:
+            body()
+            return (NC_OK, "")
+        except Unsupported as e:
+            return (NC_UNSUPPORTED, str(e))
+        except Exception as e:  # the backend's fault: an error record for this case
+            where = traceback.extract_tb(e.__traceback__)[-1]
+            return (NC_INTERNAL_ERROR, f"{type(e).__name__}: {e} ({where.filename}:{where.lineno})")
+
+    # -- the ABI calls -------------------------------------------------------
+    def supports(self, problem, _tensors):
+        op = problem["op"]
+        if op not in _FUNCTIONS or _lookup(self.backend, _FUNCTIONS[op][0]) is None:
+            return (NC_UNSUPPORTED, f"this Python backend has no {op}")
+        if problem["residual"]:
+            return (NC_UNSUPPORTED, "fused residual add: not in torch's native_* conventions")
+        if op == "batch_norm" and (problem["momentum_convention"] != "torch"
+                                   or problem["running_var_estimator"] != "unbiased"):
+            return (NC_UNSUPPORTED, "batch norm: torch's native_batch_norm convention is torch momentum "
+                                    "and the unbiased running variance")
+        check = _lookup(self.backend, "supports")
+        if check is not None:
+            try:
+                reason = check(dict(problem))
+            except Exception as e:
+                return (NC_INTERNAL_ERROR, f"supports() raised {type(e).__name__}: {e}")
+            if reason:
+                return (NC_UNSUPPORTED, str(reason))
+        return (NC_OK, "")
+
+    def forward(self, problem, t):
+        out = dict(t)
+
+        def body():
+            op = problem["op"]
+            fn = _lookup(self.backend, _FUNCTIONS[op][0])
+            a = lambda name: self._arg(t[name], problem)  # noqa: E731
+            shape = problem["shape"]
+            if op == "layer_norm":
+                y, mean, rstd = fn(a("x"), list(shape[problem["norm_axis"]:]), a("gamma"), a("beta"), problem["eps"])
+            elif op == "rms_norm":
+                y, rstd = fn(a("x"), list(shape[problem["norm_axis"]:]), a("gamma"), problem["eps"])
+                mean = None
+            elif op == "group_norm":
+                n, c, hw = self._nchw(problem)
+                y, mean, rstd = fn(a("x"), a("gamma"), a("beta"), n, c, hw, problem["groups"], problem["eps"])
+            else:  # batch_norm: running statistics are updated in place, as torch does
+                # eval and global stats normalize with the running statistics
+                # (training=False); only training saves and updates statistics.
+                training = problem["mode"] == "train"
+                rm, rv = a("running_mean"), a("running_var")
+                y, mean, rstd = fn(a("x"), a("gamma"), a("beta"), rm, rv, training,
+                                   problem["momentum"], problem["eps"])
+                if not training:
+                    mean = rstd = None
+                    out["saved_mean"] = out["saved_rstd"] = None
+                else:
+                    self._store(t["running_mean"], rm, "running_mean", problem)
+                    self._store(t["running_var"], rv, "running_var", problem)
+            self._store(out["y"], y, "y", problem)
+            self._store(out["saved_mean"], mean, "saved_mean", problem)
+            self._store(out["saved_rstd"], rstd, "saved_rstd", problem)
+        return self._call(body)
+
+    def backward(self, problem, t):
+        def body():
+            op = problem["op"]
+            fn = _lookup(self.backend, _FUNCTIONS[op][1])
+            if fn is None:
+                raise Unsupported(f"this Python backend has no {_FUNCTIONS[op][1]}")
+            a = lambda name: self._arg(t[name], problem)  # noqa: E731
+            mask = [True, t["dgamma"] is not None, t["dbeta"] is not None]
+            shape = problem["shape"]
+            x = a("x")
+            if op == "layer_norm":
+                normalized = list(shape[problem["norm_axis"]:])
+                # torch's backward wants gamma when dgamma is asked for and
+                # beta (for its shape only) when dbeta is: ones / zeros then.
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, normalized, x) if mask[1] else None)
+                beta = self._filled(0, normalized, x) if mask[2] else None
+                dx, dg, db = fn(a("dy"), x, normalized, a("saved_mean"), a("saved_rstd"), gamma, beta, mask)
+            elif op == "rms_norm":
+                dx, dg = fn(a("dy"), x, list(shape[problem["norm_axis"]:]), a("saved_rstd"), a("gamma"), mask[:2])
+                db = None
+            elif op == "group_norm":
+                n, c, hw = self._nchw(problem)
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], x) if mask[1] else None)
+                dx, dg, db = fn(a("dy"), x, a("saved_mean"), a("saved_rstd"), gamma, n, c, hw,
+                                problem["groups"], mask)
+            else:
+                c = self._nchw(problem)[1]
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], x) if mask[1] else None)
+                dx, dg, db = fn(a("dy"), x, gamma, a("running_mean"), a("running_var"),
+                                a("saved_mean"), a("saved_rstd"), problem["mode"] == "train", problem["eps"], mask)
+            self._store(t["dx"], dx, "dx", problem)
+            self._store(t["dresidual"], dx, "dresidual", problem)
+            self._store(t["dgamma"], dg, "dgamma", problem)
+            self._store(t["dbeta"], db, "dbeta", problem)
+        return self._call(body)
+
+    def _filled(self, value, shape, like):
+        """ones/zeros of `shape` in the dtype (and device) of `like`."""
+        if self.torch:
+            import torch
+            return torch.full(shape, float(value), dtype=like.dtype, device=like.device)
+        return np.full(shape, value, dtype=like.dtype if like.dtype != np.uint16 else np.float32)
+
+    @staticmethod
+    def _nchw(problem):
+        s = problem["shape"]
+        n, c = (s[0], s[-1]) if problem["layout"] == "nhwc" else (s[0], s[1])
+        hw = 1
+        for d in (s[1:-1] if problem["layout"] == "nhwc" else s[2:]):
+            hw *= d
+        return n, c, hw
