@@ -239,7 +239,8 @@ struct DxJob {
   const void* a;
   const void* c0;
   const void* c1;
-  bool stream;  // dx through streaming stores
+  bool stream;          // dx through streaming stores
+  bool constant_stats;  // running statistics: dx = a * dy + c0, no x term (see run_dx)
 };
 
 template <class S>
@@ -248,6 +249,14 @@ struct PlaneDx {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const DxJob& j, std::int64_t begin, std::int64_t end) {
+    if (j.constant_stats)
+      run_typed<false>(j, begin, end);
+    else
+      run_typed<true>(j, begin, end);
+  }
+
+  template <bool kWithX>
+  static NC_INLINE void run_typed(const DxJob& j, std::int64_t begin, std::int64_t end) {
     const auto& pl = j.planes;
     const S* dy = static_cast<const S*>(j.dy);
     const S* x = static_cast<const S*>(j.x);
@@ -259,7 +268,7 @@ struct PlaneDx {
     for (std::int64_t t = begin; t < end; ++t) {
       if (pl.layout == NC_LAYOUT_NCHW) {
         const std::int64_t f = t * pl.spatial;
-        run_dx(dy + f, x + f, dx + f, pl.spatial, mean[t], a[t], c0[t], c1[t], j.stream);
+        run_dx<kWithX>(dy + f, x + f, dx + f, pl.spatial, mean[t], a[t], c0[t], c1[t], j.stream);
         continue;
       }
       const auto blk = pl.block(t);
@@ -268,14 +277,21 @@ struct PlaneDx {
       for (std::int64_t r = 0; r < blk.rows; ++r) {
         const std::int64_t row = first + r * C;
         std::int64_t c = 0;
-        for (; c + L <= C; c += L)
-          vput(dx + row + c,
-               (vload(va + c) * vload(dy + row + c) + vload(v0 + c)) +
-                   (vload(x + row + c) - vload(m + c)) * vload(v1 + c),
-               j.stream);
-        for (; c < C; ++c)
-          dx[row + c] =
-              narrow<S>((va[c] * widen(dy[row + c]) + v0[c]) + (widen(x[row + c]) - m[c]) * v1[c]);
+        for (; c + L <= C; c += L) {
+          const auto base = vload(va + c) * vload(dy + row + c) + vload(v0 + c);
+          if constexpr (kWithX)
+            vput(dx + row + c, base + (vload(x + row + c) - vload(m + c)) * vload(v1 + c),
+                 j.stream);
+          else
+            vput(dx + row + c, base, j.stream);
+        }
+        for (; c < C; ++c) {
+          const T base = va[c] * widen(dy[row + c]) + v0[c];
+          if constexpr (kWithX)
+            dx[row + c] = narrow<S>(base + (widen(x[row + c]) - m[c]) * v1[c]);
+          else
+            dx[row + c] = narrow<S>(base);
+        }
       }
     }
     if (j.stream) stream_fence();
@@ -518,7 +534,8 @@ void backward_channels(const BackwardCall& call) {
     }
   const DxJob job{pl,        call.dy,     call.x,
                   call.dx,   mean.data(), a.data(),
-                  k0.data(), k1.data(),   stream_output(pl, call.dx)};
+                  k0.data(), k1.data(),   stream_output(pl, call.dx),
+                  call.running_stats};
   parallel_for(pl.tasks(), elements_per_task(pl),
                [&](std::int64_t b, std::int64_t e) { dx_task(job, b, e); });
 }

@@ -235,8 +235,12 @@ NC_INLINE void run_affine(const S* x, S* y, std::int64_t n, compute_t<S> mean, c
 }
 
 // dx = a * dy + c0 + (x - mean) * c1: the backward of every normalization
-// with per-run constants (see channel_norm.cpp for a, c0, c1).
-template <class S>
+// with per-run constants (see channel_norm.cpp for a, c0, c1). With
+// constant statistics (kWithX false) the x term is left out, not multiplied
+// by a zero c1: (x - mean) * 0 is NaN where x is NaN or inf, and dx must not
+// depend on x there. a * dy + c0 is kept as is, so finite results keep
+// their bits (c0 is 0 then, and +0 + (+-0) is what the full form gave).
+template <bool kWithX, class S>
 NC_INLINE void run_dx(const S* dy, const S* x, S* dx, std::int64_t n, compute_t<S> mean,
                       compute_t<S> a, compute_t<S> c0, compute_t<S> c1, bool stream) {
   using T = compute_t<S>;
@@ -245,13 +249,27 @@ NC_INLINE void run_dx(const S* dy, const S* x, S* dx, std::int64_t n, compute_t<
   std::int64_t i = 0;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; i + 2 * L <= n; i += 2 * L) {
-      const auto g = vload_pair(dy + i), d = vload_pair(x + i);
-      vput_pair(dx + i, (va * g.even + v0) + (d.even - m) * v1,
-                (va * g.odd + v0) + (d.odd - m) * v1, stream);
+      const auto g = vload_pair(dy + i);
+      if constexpr (kWithX) {
+        const auto d = vload_pair(x + i);
+        vput_pair(dx + i, (va * g.even + v0) + (d.even - m) * v1,
+                  (va * g.odd + v0) + (d.odd - m) * v1, stream);
+      } else {
+        vput_pair(dx + i, va * g.even + v0, va * g.odd + v0, stream);
+      }
     }
-  for (; i + L <= n; i += L)
-    vput(dx + i, (va * vload(dy + i) + v0) + (vload(x + i) - m) * v1, stream);
-  for (; i < n; ++i) dx[i] = narrow<S>((a * widen(dy[i]) + c0) + (widen(x[i]) - mean) * c1);
+  for (; i + L <= n; i += L) {
+    if constexpr (kWithX)
+      vput(dx + i, (va * vload(dy + i) + v0) + (vload(x + i) - m) * v1, stream);
+    else
+      vput(dx + i, va * vload(dy + i) + v0, stream);
+  }
+  for (; i < n; ++i) {
+    if constexpr (kWithX)
+      dx[i] = narrow<S>((a * widen(dy[i]) + c0) + (widen(x[i]) - mean) * c1);
+    else
+      dx[i] = narrow<S>(a * widen(dy[i]) + c0);
+  }
 }
 
 }  // namespace normcheck::cpu
