@@ -47,6 +47,11 @@ struct Planes {
     const std::int64_t n = task / blocks_per_sample(), b = task % blocks_per_sample();
     return {n, b, rows_in_block(b), (n * spatial + b * kRowBlock) * channels};
   }
+  // Where channel c sits in the kernels' per-channel compute-type arrays:
+  // bf16 NHWC rows are walked in pairs (see each_storage_channel).
+  std::int64_t slot(std::int64_t c) const {
+    return data == DType::bf16 && layout == NC_LAYOUT_NHWC ? pair_slot(c, channels) : c;
+  }
 };
 
 // ---------------------------------------------------------------- stats
@@ -94,10 +99,10 @@ struct PlaneStats {
     const T inv = T(1) / T(rows);
     for (std::int64_t c = 0; c < C; ++c) mean[c] = m2[c] = sum_d[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r)
-      each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+      each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
         store_like(one, mean + c, load_like(one, mean + c) + load_like(one, base + r * C + c));
       });
-    each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+    each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
       store_like(one, mean + c, load_like(one, mean + c) * inv);
     });
     // The second pass works from L1/L2; the next block (contiguous after
@@ -105,15 +110,15 @@ struct PlaneStats {
     const S* ahead = base + rows * C;
     const std::int64_t ahead_rows = task + 1 < pl.tasks() ? pl.block(task + 1).rows : 0;
     for (std::int64_t r = 0; r < rows; ++r)
-      each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-        if constexpr (std::is_same_v<decltype(one), VectorLane>)
+      each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+        if constexpr (!std::is_same_v<decltype(one), ScalarLane>)
           if (r < ahead_rows) prefetch_line(ahead + r * C + c);
         const auto d = load_like(one, base + r * C + c) - load_like(one, mean + c);
         store_like(one, sum_d + c, load_like(one, sum_d + c) + d);
         store_like(one, m2 + c, load_like(one, m2 + c) + d * d);
       });
     // The corrected two-pass form, as in run_moments.
-    each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+    each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
       const auto sd = load_like(one, sum_d + c);
       store_like(one, m2 + c, clamp_like(one, load_like(one, m2 + c) - sd * sd * inv));
     });
@@ -162,10 +167,12 @@ struct PlaneAffine {
       for (std::int64_t r = 0; r < blk.rows; ++r) {
         const S* xr = x + first + r * C;
         S* yr = y + first + r * C;
-        std::int64_t c = 0;
-        for (; c + L <= C; c += L)
-          vput(yr + c, (vload(xr + c) - vload(m + c)) * vload(a + c) + vload(s + c), j.stream);
-        for (; c < C; ++c) yr[c] = narrow<S>((widen(xr[c]) - m[c]) * a[c] + s[c]);
+        each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+          put_like(one, yr + c,
+                   (load_like(one, xr + c) - load_like(one, m + c)) * load_like(one, a + c) +
+                       load_like(one, s + c),
+                   j.stream);
+        });
       }
     }
     if (j.stream) stream_fence();
@@ -214,7 +221,7 @@ struct PlaneSums {
       for (std::int64_t r = 0; r < rows; ++r) {
         const S* dyr = dy + first + r * C;
         const S* xr = x + first + r * C;
-        each_channel<T>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+        each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
           const auto g = load_like(one, dyr + c);
           store_like(one, o1 + c, load_like(one, o1 + c) + g);
           store_like(one, o2 + c,
@@ -276,22 +283,17 @@ struct PlaneDx {
       const T *m = mean + n * C, *va = a + n * C, *v0 = c0 + n * C, *v1 = c1 + n * C;
       for (std::int64_t r = 0; r < blk.rows; ++r) {
         const std::int64_t row = first + r * C;
-        std::int64_t c = 0;
-        for (; c + L <= C; c += L) {
-          const auto base = vload(va + c) * vload(dy + row + c) + vload(v0 + c);
+        each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
+          const auto base =
+              load_like(one, va + c) * load_like(one, dy + row + c) + load_like(one, v0 + c);
           if constexpr (kWithX)
-            vput(dx + row + c, base + (vload(x + row + c) - vload(m + c)) * vload(v1 + c),
-                 j.stream);
+            put_like(one, dx + row + c,
+                     base + (load_like(one, x + row + c) - load_like(one, m + c)) *
+                                load_like(one, v1 + c),
+                     j.stream);
           else
-            vput(dx + row + c, base, j.stream);
-        }
-        for (; c < C; ++c) {
-          const T base = va[c] * widen(dy[row + c]) + v0[c];
-          if constexpr (kWithX)
-            dx[row + c] = narrow<S>(base + (widen(x[row + c]) - m[c]) * v1[c]);
-          else
-            dx[row + c] = narrow<S>(base);
-        }
+            put_like(one, dx + row + c, base, j.stream);
+        });
       }
     }
     if (j.stream) stream_fence();
@@ -337,7 +339,7 @@ std::vector<double> blocks_to_planes(const Planes& pl, const ComputeArray& per_t
     for (std::int64_t b = 0; b < nb; ++b)
       for (std::int64_t c = 0; c < pl.channels; ++c)
         planes[std::size_t(n * pl.channels + c)] +=
-            per_task.get(std::size_t((n * nb + b) * pl.channels + c));
+            per_task.get(std::size_t((n * nb + b) * pl.channels + pl.slot(c)));
   return planes;
 }
 
@@ -361,7 +363,7 @@ std::vector<Moments<double>> plane_moments(const ForwardCall& call) {
   for (std::int64_t n = 0; n < pl.batch; ++n)
     for (std::int64_t b = 0; b < nb; ++b)
       for (std::int64_t c = 0; c < pl.channels; ++c) {
-        const auto i = std::size_t((n * nb + b) * pl.channels + c);
+        const auto i = std::size_t((n * nb + b) * pl.channels + pl.slot(c));
         auto& plane = planes[std::size_t(n * pl.channels + c)];
         plane = merge(plane, Moments<double>{pl.rows_in_block(b), mean.get(i), m2.get(i)});
       }
@@ -437,7 +439,7 @@ void forward_channels(const ForwardCall& call) {
   ComputeArray mean(g.data, std::size_t(pl.count())), scale(mean), shift(mean);
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c) {
-      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
+      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + pl.slot(c));
       mean.set(i, stats.mean[k]);
       scale.set(i, stats.rstd[k] * gamma[std::size_t(c)]);
       shift.set(i, beta[std::size_t(c)]);
@@ -464,7 +466,8 @@ void backward_channels(const BackwardCall& call) {
   ComputeArray mean(g.data, planes);
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c)
-      mean.set(std::size_t(n * g.channels + c), stats.mean[std::size_t(group_of(g, n, c))]);
+      mean.set(std::size_t(n * g.channels + pl.slot(c)),
+               stats.mean[std::size_t(group_of(g, n, c))]);
 
   // Per-plane sum(dy) and sum(dy * (x - mean)): needed through the batch
   // statistics, and for dgamma/dbeta.
@@ -527,7 +530,8 @@ void backward_channels(const BackwardCall& call) {
   ComputeArray a(g.data, planes), k0(g.data, planes), k1(g.data, planes);
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c) {
-      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
+      const auto k = std::size_t(group_of(g, n, c)),
+                 i = std::size_t(n * g.channels + pl.slot(c));
       a.set(i, gamma[std::size_t(c)] * stats.rstd[k]);
       k0.set(i, c0[k]);
       k1.set(i, c1[k]);

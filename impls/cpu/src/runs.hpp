@@ -27,6 +27,54 @@ NC_INLINE void each_channel(std::int64_t channels, F&& f) {
   for (; c + kLanes<T> <= channels; c += kLanes<T>) f(c, VectorLane{});
   for (; c < channels; ++c) f(c, ScalarLane{});
 }
+// For bf16 storage, whole blocks of 32 channels first as pairs:
+// f(c, PairLane{}) reads channels [c, c + 32) of a row with vload_pair, and
+// the per-channel compute-type arrays it touches hold that block in pair
+// order (c + k: channel c + 2k, c + 16 + k: channel c + 2k + 1; see
+// pair_slot). Every channel still gets the same operations in the same
+// order as in the vector or scalar lanes, so results do not change.
+struct PairLane {};
+inline constexpr std::int64_t kPairChannels = 32;
+inline std::int64_t pair_slot(std::int64_t c, std::int64_t channels) {
+  const std::int64_t block = c / kPairChannels * kPairChannels, k = c - block;
+  if (block + kPairChannels > channels) return c;
+  return block + (k % 2) * (kPairChannels / 2) + k / 2;
+}
+template <class S, class F>
+NC_INLINE void each_storage_channel(std::int64_t channels, F&& f) {
+  using T = compute_t<S>;
+  std::int64_t c = 0;
+  if constexpr (std::is_same_v<S, bf16_t>)
+    for (; c + kPairChannels <= channels; c += kPairChannels) f(c, PairLane{});
+  for (; c + kLanes<T> <= channels; c += kLanes<T>) f(c, VectorLane{});
+  for (; c < channels; ++c) f(c, ScalarLane{});
+}
+NC_INLINE PairF32 load_like(PairLane, const bf16_t* p) {
+  return vload_pair(p);
+}
+NC_INLINE PairF32 load_like(PairLane, const float* p) {
+  return {vload(p), vload(p + kLanes<float>)};
+}
+NC_INLINE void store_like(PairLane, float* p, PairF32 v) {
+  vstore(p, v.even);
+  vstore(p + kLanes<float>, v.odd);
+}
+NC_INLINE PairF32 clamp_like(PairLane, PairF32 v) {
+  return {clamp_negative<float>(v.even), clamp_negative<float>(v.odd)};
+}
+// An output store, streaming when the caller decided so (see should_stream).
+NC_INLINE void put_like(PairLane, bf16_t* p, PairF32 v, bool stream) {
+  vput_pair(p, v.even, v.odd, stream);
+}
+template <class S, class V>
+NC_INLINE void put_like(VectorLane, S* p, V v, bool stream) {
+  vput(p, v, stream);
+}
+template <class S, class T>
+NC_INLINE void put_like(ScalarLane, S* p, T v, bool) {
+  *p = narrow<S>(v);
+}
+
 template <class S>
 NC_INLINE auto load_like(VectorLane, const S* p) {
   return vload(p);
@@ -46,7 +94,7 @@ NC_INLINE void store_like(ScalarLane, T* p, T v) {
 // Negative values to zero, NaN kept.
 template <class V>
 NC_INLINE V clamp_like(VectorLane, V v) {
-  return v < 0 ? V{} : v;
+  return clamp_negative<std::remove_cvref_t<decltype(v[0])>>(v);
 }
 template <class T>
 NC_INLINE T clamp_like(ScalarLane, T v) {

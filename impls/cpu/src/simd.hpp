@@ -13,6 +13,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "normcheck/numeric/fast_float16.hpp"
 #include "normcheck/support/storage.hpp"
@@ -35,6 +36,7 @@ template <>
 struct Simd<float> {
   typedef float vec __attribute__((vector_size(64)));
   typedef std::uint32_t bits __attribute__((vector_size(64)));
+  typedef std::int32_t signed_bits __attribute__((vector_size(64)));
   typedef std::uint16_t half_bits __attribute__((vector_size(32)));
   static constexpr std::int64_t lanes = 16;
 };
@@ -66,10 +68,37 @@ NC_INLINE T hsum(Vec<T> v) {
   return a[0];
 }
 
-// Clamps negative lanes to zero; NaN stays NaN.
+// Lane masks without vector compares. GCC 12 lowers a compare or a ?: on a
+// 64-byte vector element by element (extract, compare, cmov, insert) when
+// the clone has no 512-bit registers, i.e. in the AVX2 and baseline clones;
+// integer subtraction, arithmetic shift and bitwise selection split into
+// native halves instead. Operands below stay in [0, 2^31), so a difference
+// is negative exactly when the comparison holds; results are the same bits
+// as the compare forms.
+using Bits = Simd<float>::bits;
+using SignedBits = Simd<float>::signed_bits;
+// All ones where x - y < 0 (x, y in [0, 2^31)), else zero.
+NC_INLINE Bits mask_if_negative(Bits difference) {
+  return std::bit_cast<Bits>(std::bit_cast<SignedBits>(difference) >> 31);
+}
+NC_INLINE Bits select_bits(Bits mask, Bits if_set, Bits if_clear) {
+  return (if_set & mask) | (if_clear & ~mask);
+}
+
+// Clamps negative lanes to zero; NaN (of either sign) and -0 stay as they
+// are, as with v < 0 ? 0 : v.
 template <class T>
 NC_INLINE Vec<T> clamp_negative(Vec<T> v) {
-  return v < T(0) ? splat(T(0)) : v;
+  if constexpr (std::is_same_v<T, float>) {
+    const auto u = std::bit_cast<Bits>(v);
+    const Bits magnitude = u & 0x7fffffffu;
+    const Bits below_zero = mask_if_negative(Bits{} - magnitude) &     // not +-0
+                            mask_if_negative(magnitude - 0x7f800001u) &  // not NaN
+                            mask_if_negative(u);                        // sign set
+    return std::bit_cast<Vec<float>>(u & ~below_zero);
+  } else {
+    return v < T(0) ? splat(T(0)) : v;
+  }
 }
 
 NC_INLINE Vec<double> vload(const double* p) {
@@ -87,11 +116,36 @@ NC_INLINE Simd<float>::bits load_half_bits(const void* p) {
   std::memcpy(&h, p, sizeof h);
   return __builtin_convertvector(h, Simd<float>::bits);
 }
+// The conversions of numeric::fast (fast_float16.hpp), same bits, with
+// their ?: selections written as masks (see mask_if_negative).
+NC_INLINE Vec<float> f16_bits_to_f32(Bits h) {
+  const Bits sign = (h & 0x8000u) << 16;
+  const Bits magnitude = h & 0x7fffu;
+  // Exact re-biasing of normal and subnormal f16 alike, as in numeric::fast.
+  const Bits finite = std::bit_cast<Bits>(std::bit_cast<Vec<float>>(magnitude << 13) * 0x1p112f);
+  const Bits special = (magnitude << 13) | 0x7f800000u;  // inf, or NaN with its payload
+  return std::bit_cast<Vec<float>>(
+      select_bits(mask_if_negative(0x7bffu - magnitude), special, finite) | sign);
+}
+NC_INLINE Bits f32_to_f16_bits(Vec<float> f) {
+  const auto u = std::bit_cast<Bits>(f);
+  const Bits sign = (u >> 16) & 0x8000u;
+  const Bits a = u & 0x7fffffffu;
+  // Subnormal or zero: one rounding addition; normal: re-bias and round to
+  // nearest even (see numeric::fast::f32_to_f16_bits).
+  const Bits subnormal = std::bit_cast<Bits>(std::bit_cast<Vec<float>>(a) + 0.5f) - 0x3f000000u;
+  const Bits normal = (a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13;
+  Bits bits = select_bits(mask_if_negative(a - 0x38800000u), subnormal, normal);
+  const Bits inf = Bits{} + 0x7c00u, quiet_nan = Bits{} + 0x7e00u;
+  bits = select_bits(mask_if_negative(0x477fefffu - a), inf, bits);  // >= 65520 rounds to inf
+  bits = select_bits(mask_if_negative(0x7f800000u - a), quiet_nan, bits);
+  return bits | sign;
+}
 NC_INLINE Vec<float> vload(const bf16_t* p) {
   return numeric::fast::bf16_bits_to_f32<Simd<float>::bits, Vec<float>>(load_half_bits(p));
 }
 NC_INLINE Vec<float> vload(const f16_t* p) {
-  return numeric::fast::f16_bits_to_f32<Simd<float>::bits, Vec<float>>(load_half_bits(p));
+  return f16_bits_to_f32(load_half_bits(p));
 }
 
 NC_INLINE void vstore(double* p, Vec<double> v) {
@@ -104,11 +158,12 @@ NC_INLINE void store_half_bits(void* p, Simd<float>::bits u) {
   const auto h = __builtin_convertvector(u, Simd<float>::half_bits);
   std::memcpy(p, &h, sizeof h);
 }
+NC_INLINE Bits f32_to_bf16_bits(Vec<float> f);
 NC_INLINE void vstore(bf16_t* p, Vec<float> v) {
-  store_half_bits(p, numeric::fast::f32_to_bf16_bits<Simd<float>::bits, Vec<float>>(v));
+  store_half_bits(p, f32_to_bf16_bits(v));
 }
 NC_INLINE void vstore(f16_t* p, Vec<float> v) {
-  store_half_bits(p, numeric::fast::f32_to_f16_bits<Simd<float>::bits, Vec<float>>(v));
+  store_half_bits(p, f32_to_f16_bits(v));
 }
 
 // bf16 in pairs: 32 consecutive values loaded as 16 32-bit words give two
@@ -120,6 +175,20 @@ NC_INLINE void vstore(f16_t* p, Vec<float> v) {
 struct PairF32 {
   Vec<float> even, odd;
 };
+// Lane-wise arithmetic on pairs, so generic per-channel bodies (see
+// each_storage_channel in runs.hpp) serve them as they serve vectors.
+NC_INLINE PairF32 operator+(PairF32 a, PairF32 b) {
+  return {a.even + b.even, a.odd + b.odd};
+}
+NC_INLINE PairF32 operator-(PairF32 a, PairF32 b) {
+  return {a.even - b.even, a.odd - b.odd};
+}
+NC_INLINE PairF32 operator*(PairF32 a, PairF32 b) {
+  return {a.even * b.even, a.odd * b.odd};
+}
+NC_INLINE PairF32 operator*(PairF32 a, float b) {
+  return {a.even * b, a.odd * b};
+}
 NC_INLINE PairF32 vload_pair(const bf16_t* p) {
   Simd<float>::bits w;
   std::memcpy(&w, p, sizeof w);
@@ -129,8 +198,12 @@ NC_INLINE PairF32 vload_pair(const bf16_t* p) {
 // numeric::fast::f32_to_bf16_bits, but left in the high half of the word.
 NC_INLINE Simd<float>::bits bf16_in_high_half(Vec<float> f) {
   const auto u = std::bit_cast<Simd<float>::bits>(f);
-  const auto rounded = u + 0x7fffu + ((u >> 16) & 1u);
-  return f != f ? (u | 0x00400000u) : rounded;  // NaN: quiet, payload kept
+  const Bits rounded = u + 0x7fffu + ((u >> 16) & 1u);
+  const Bits nan = mask_if_negative(0x7f800000u - (u & 0x7fffffffu));
+  return select_bits(nan, u | 0x00400000u, rounded);  // NaN: quiet, payload kept
+}
+NC_INLINE Bits f32_to_bf16_bits(Vec<float> f) {
+  return bf16_in_high_half(f) >> 16;
 }
 NC_INLINE Simd<float>::bits pack_pair(Vec<float> even, Vec<float> odd) {
   return (bf16_in_high_half(even) >> 16) | (bf16_in_high_half(odd) & 0xffff0000u);
@@ -162,10 +235,10 @@ NC_INLINE void stream_half_bits(void* p, Simd<float>::bits u) {
                         [](void* q, __m128i x) { _mm_stream_si128(static_cast<__m128i*>(q), x); });
 }
 NC_INLINE void vstream(bf16_t* p, Vec<float> v) {
-  stream_half_bits(p, numeric::fast::f32_to_bf16_bits<Simd<float>::bits, Vec<float>>(v));
+  stream_half_bits(p, f32_to_bf16_bits(v));
 }
 NC_INLINE void vstream(f16_t* p, Vec<float> v) {
-  stream_half_bits(p, numeric::fast::f32_to_f16_bits<Simd<float>::bits, Vec<float>>(v));
+  stream_half_bits(p, f32_to_f16_bits(v));
 }
 // A hint to fetch the cache line holding p. Every kernel reads its run (a
 // row, a plane) from memory in its first pass and then computes on it in

@@ -92,3 +92,42 @@ TEST_CASE("cpu stays accurate in f32 where the naive formulas cancel", "[agreeme
   REQUIRE(robust.status == NC_OK);
   CHECK(max_relative_error(robust.y.values(), exact.y.values()) < 1e-2);
 }
+
+TEST_CASE("cpu bf16 channels-last norms agree with f64 on the same inputs", "[agreement]") {
+  // bf16 NHWC rows are walked in blocks of 32 channels as even/odd pairs,
+  // with per-channel arrays in pair order; 83 channels = two pair blocks, a
+  // vector and a scalar tail, 96 = three blocks. A channel mixed up errs by
+  // O(1). Inputs are bf16 values, so the f64 oracle sees the same numbers;
+  // cpu rounds its outputs to bf16 (2^-9 relative) after f32 arithmetic:
+  // 2e-2 relative to max(1, |value|) leaves room for a few such roundings.
+  const Case c = GENERATE(values<Case>({
+      {"bn nhwc", NC_OP_BATCH_NORM, {3, 5, 7, 83}, NC_LAYOUT_NHWC},
+      {"bn nhwc eval", NC_OP_BATCH_NORM, {3, 70, 83}, NC_LAYOUT_NHWC, NC_MODE_EVAL},
+      {"gn nhwc", NC_OP_GROUP_NORM, {2, 6, 6, 96}, NC_LAYOUT_NHWC, NC_MODE_TRAIN, 6},
+      {"in nhwc", NC_OP_INSTANCE_NORM, {2, 40, 83}, NC_LAYOUT_NHWC},
+  }));
+  INFO(c.name);
+  const auto p = problem_of(c, DType::bf16);
+  const auto in = random_inputs(p, 31);
+  auto wide_p = p;
+  set_dtypes(wide_p, DType::f64, DType::f64, DType::f64);
+  Inputs wide_in = in;
+  for (HostTensor Inputs::*t : {&Inputs::x, &Inputs::gamma, &Inputs::beta, &Inputs::running_mean,
+                                &Inputs::running_var, &Inputs::dy})
+    if (!(wide_in.*t).empty()) wide_in.*t = HostTensor(DType::f64, (in.*t).shape, (in.*t).values());
+  auto fc = run_forward(cpu::backend_table(), p, in);
+  auto fw = run_forward(naive::backend_table(), wide_p, wide_in);
+  REQUIRE(fc.status == NC_OK);
+  REQUIRE(fw.status == NC_OK);
+  constexpr double tolerance = 2e-2;
+  CHECK(max_relative_error(fc.y.values(), fw.y.values()) < tolerance);
+  CHECK(max_relative_error(fc.saved_mean.values(), fw.saved_mean.values()) < tolerance);
+  CHECK(max_relative_error(fc.saved_rstd.values(), fw.saved_rstd.values()) < tolerance);
+  const auto bc = run_backward(cpu::backend_table(), p, in, fc);
+  const auto bw = run_backward(naive::backend_table(), wide_p, wide_in, fw);
+  REQUIRE(bc.status == NC_OK);
+  REQUIRE(bw.status == NC_OK);
+  CHECK(max_relative_error(bc.dx.values(), bw.dx.values()) < tolerance);
+  CHECK(max_relative_error(bc.dgamma.values(), bw.dgamma.values()) < tolerance);
+  CHECK(max_relative_error(bc.dbeta.values(), bw.dbeta.values()) < tolerance);
+}

@@ -106,8 +106,10 @@ TEST_CASE("a row's or sample's result does not depend on its batch", "[determini
       {"gn nchw", NC_OP_GROUP_NORM, {12, 8, 999}, NC_LAYOUT_NCHW, 4},
       {"gn nhwc", NC_OP_GROUP_NORM, {12, 999, 8}, NC_LAYOUT_NHWC, 2},
       {"in nhwc", NC_OP_INSTANCE_NORM, {12, 999, 40}, NC_LAYOUT_NHWC, 1},
+      {"gn nhwc wide", NC_OP_GROUP_NORM, {12, 99, 96}, NC_LAYOUT_NHWC, 3},
   }));
-  const auto dtype = GENERATE(DType::f32, DType::f16);
+  // bf16: the NHWC kernels walk channels in pairs (see each_storage_channel).
+  const auto dtype = GENERATE(DType::f32, DType::f16, DType::bf16);
   INFO(c.name << " " << numeric::dtype_name(dtype));
   auto big = make_problem(c.op, c.shape, dtype);
   big.layout = c.layout;

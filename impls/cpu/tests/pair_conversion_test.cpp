@@ -1,16 +1,19 @@
 // The bf16 pair loads and stores of the cpu kernels (simd.hpp) against the
 // reference conversions of numeric/float16.hpp. Tolerance: none, bit
 // equality, over every bf16 pattern and every rounding case of the f32 bits
-// below them. Compiled for the baseline ISA; the AVX2/AVX-512 clones run the
-// same lane-wise integer and compare operations.
+// below them. The pair helpers are compiled for the baseline ISA here; the
+// f16/bf16 stores, f16 loads and clamp are also checked in the ISA clone
+// this CPU picks.
 #include <catch2/catch.hpp>
 
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "../src/simd.hpp"
+#include "normcheck/numeric/fast_float16.hpp"
 #include "normcheck/numeric/float16.hpp"
 
 using namespace normcheck;
@@ -73,4 +76,76 @@ TEST_CASE("pack_pair rounds to nearest even, keeps NaN, and interleaves even and
         REQUIRE(out[2 * i + 1] == numeric::f32_to_bf16(std::bit_cast<float>(odd[i])));
       }
     }
+}
+
+// The kernels' vector conversions, run in the clone this CPU picks (the
+// AVX-512, AVX2 or baseline lowering of their masks; see mask_if_negative),
+// against the scalar forms of numeric::fast. Tolerance: none, bit equality.
+namespace {
+
+NC_SIMD_CLONES void load_f16(const std::uint16_t* in, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes)
+    cpu::vstore(out + i, cpu::vload(reinterpret_cast<const cpu::f16_t*>(in + i)));
+}
+NC_SIMD_CLONES void store_f16(const float* in, std::uint16_t* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes)
+    cpu::vstore(reinterpret_cast<cpu::f16_t*>(out + i), cpu::vload(in + i));
+}
+NC_SIMD_CLONES void store_bf16(const float* in, std::uint16_t* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes)
+    cpu::vstore(reinterpret_cast<cpu::bf16_t*>(out + i), cpu::vload(in + i));
+}
+NC_SIMD_CLONES void clamp(const float* in, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes)
+    cpu::vstore(out + i, cpu::clamp_negative<float>(cpu::vload(in + i)));
+}
+
+// Every 16-bit high half with low halves at and around the f16 (13 dropped
+// bits) and bf16 (16 dropped bits) rounding points: every exponent,
+// subnormals, ties both ways, overflow, inf and NaN.
+std::vector<float> rounding_cases() {
+  const std::array<std::uint32_t, 12> low = {0x0000u, 0x0001u, 0x0fffu, 0x1000u, 0x1001u,
+                                             0x1fffu, 0x2000u, 0x3000u, 0x7fffu, 0x8000u,
+                                             0x8001u, 0xffffu};
+  std::vector<float> v;
+  for (std::uint32_t high = 0; high < 65536; ++high)
+    for (const std::uint32_t l : low) v.push_back(std::bit_cast<float>((high << 16) | l));
+  return v;  // 65536 * 12: a multiple of kLanes
+}
+
+}  // namespace
+
+TEST_CASE("vector f16 loads equal the scalar conversion on every pattern") {
+  std::vector<std::uint16_t> h(65536);
+  for (std::uint32_t i = 0; i < 65536; ++i) h[i] = std::uint16_t(i);
+  std::vector<float> out(h.size());
+  load_f16(h.data(), out.data(), std::int64_t(h.size()));
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    INFO("f16 pattern " << i);
+    REQUIRE(std::bit_cast<std::uint32_t>(out[i]) ==
+            std::bit_cast<std::uint32_t>(numeric::fast::f16_to_f32(h[i])));
+  }
+}
+
+TEST_CASE("vector f16 and bf16 stores equal the scalar conversions at every rounding point") {
+  const auto in = rounding_cases();
+  std::vector<std::uint16_t> f16(in.size()), bf16(in.size());
+  store_f16(in.data(), f16.data(), std::int64_t(in.size()));
+  store_bf16(in.data(), bf16.data(), std::int64_t(in.size()));
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    INFO("f32 pattern " << std::bit_cast<std::uint32_t>(in[i]));
+    REQUIRE(f16[i] == numeric::fast::f32_to_f16(in[i]));
+    REQUIRE(bf16[i] == numeric::fast::f32_to_bf16(in[i]));
+  }
+}
+
+TEST_CASE("clamp_negative zeroes exactly the lanes below zero") {
+  const auto in = rounding_cases();
+  std::vector<float> out(in.size());
+  clamp(in.data(), out.data(), std::int64_t(in.size()));
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    INFO("f32 pattern " << std::bit_cast<std::uint32_t>(in[i]));
+    const float expected = in[i] < 0.0f ? 0.0f : in[i];
+    REQUIRE(std::bit_cast<std::uint32_t>(out[i]) == std::bit_cast<std::uint32_t>(expected));
+  }
 }
