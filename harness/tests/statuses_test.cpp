@@ -115,8 +115,12 @@ TEST_CASE("plugins that are not backends are refused at load with a clear messag
 TEST_CASE("a write of the old fixed guard byte past the end is still an overrun") {
   // The guards hold a per-run random pattern without 0xA5 runs to match.
   const auto y = record(run_on("broken_guard_pattern", {layer_norm_case()}), "y");
+  // Each guard byte is random (never 0x00/0xFF): a 0xA5 write goes unseen
+  // only where the pattern happens to hold 0xA5 (1 in 254 per byte), so
+  // most of the 16 bytes, never none, are counted.
   CHECK(y.status == Status::overrun);
-  CHECK_THAT(y.message, Contains("16 after"));
+  CHECK_THAT(y.message, Catch::Matchers::Matches(".*y: 0 guard bytes changed before the tensor, "
+                                                 "(1[0-6]|[5-9]) after.*"));
 }
 
 TEST_CASE("a write 4 KiB + 64 bytes past the end is an overrun, not a pass") {
