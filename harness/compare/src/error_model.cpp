@@ -22,10 +22,6 @@ double rounding_error(DType t, double v) {
   return numeric::unit_roundoff(t) * std::fabs(v) + smallest_subnormal(t);
 }
 
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
 }  // namespace
 
 // The roundoff units every bound is built from.
@@ -46,9 +42,9 @@ ErrorModel::ErrorModel(const fixture::Case& c) : problem_(c.problem) {
   const auto& residual = input(names::residual);
   for (std::size_t i = 0; i < residual.size() && i < h_.size(); ++i) h_[i] += residual[i];
   from_running_ = fixture::normalizes_with_running_stats(problem_);
-  stats_ = from_running_ ? running_group_stats(*map_, h_, input(names::running_mean),
+  stats_ = from_running_ ? running_group_stats(map(), h_, input(names::running_mean),
                                                input(names::running_var), problem_.eps)
-                         : batch_group_stats(*map_, h_, problem_.eps, problem_.op == Op::rms_norm);
+                         : batch_group_stats(map(), h_, problem_.eps, problem_.op == Op::rms_norm);
 }
 
 const std::vector<double>& ErrorModel::golden(std::string_view name) const {
@@ -57,6 +53,13 @@ const std::vector<double>& ErrorModel::golden(std::string_view name) const {
     throw model::InputError(
         fmt::format("case {} has no golden '{}'", model::to_descriptor(problem_), name));
   return it->second;
+}
+
+const ElementMap& ErrorModel::map() const {
+  if (!map_)
+    throw model::InputError(fmt::format("case {}: a conv_bn case has no statistic groups to bound",
+                                        model::to_descriptor(problem_)));
+  return *map_;
 }
 
 const std::vector<double>& ErrorModel::input(std::string_view name) const {
@@ -75,9 +78,8 @@ double ErrorModel::beta_at(std::int64_t param) const {
 }
 
 numeric::DType ErrorModel::dtype_of(std::string_view name) const {
-  if (starts_with(name, "saved_") || starts_with(name, "running_")) return problem_.stats;
-  if (name == names::dgamma || name == names::dbeta) return problem_.param;
-  return problem_.data;
+  const GoldenOwner owner = owner_of_golden(name);
+  return compare::dtype_of(owner.check != nullptr ? owner.check->role : Role::data, problem_);
 }
 
 double ErrorModel::xhat_error(const GroupStats& s, std::int64_t group, double h,
@@ -88,7 +90,7 @@ double ErrorModel::xhat_error(const GroupStats& s, std::int64_t group, double h,
   if (from_running)  // no reduction: a few roundings of h, the mean and rstd
     return 4.0 * u.acc * (std::fabs(h) + std::fabs(s.mean[g])) * s.rstd[g] +
            2.0 * u.tiny_acc * s.rstd[g];
-  const double red = reduction_factor(map_->group_size());
+  const double red = reduction_factor(map().group_size());
   double e = u.acc * red * s.kappa[g] * (1.0 + xhat) + u.tiny_acc * red * s.rstd[g];
   // A fused add may normalize x + residual as rounded to the data dtype (as
   // the unfused framework code does): that input is off by u_data * |h|.
@@ -102,7 +104,7 @@ std::vector<double> ErrorModel::forward_bound(const GroupStats& s, std::span<con
   const DType out = problem_.data;
   std::vector<double> b(y.size());
   for (std::size_t i = 0; i < y.size(); ++i) {
-    const std::int64_t g = map_->group_of(std::int64_t(i)), c = map_->param_of(std::int64_t(i));
+    const std::int64_t g = map().group_of(std::int64_t(i)), c = map().param_of(std::int64_t(i));
     const double gamma = std::fabs(gamma_at(c)), beta = std::fabs(beta_at(c));
     const double xhat = std::fabs((h[i] - s.mean[std::size_t(g)]) * s.rstd[std::size_t(g)]);
     b[i] = rounding_error(out, y[i]) + gamma * xhat_error(s, g, h[i], from_running) +
@@ -111,10 +113,10 @@ std::vector<double> ErrorModel::forward_bound(const GroupStats& s, std::span<con
   return b;
 }
 
-std::vector<double> ErrorModel::saved_mean_bound(std::span<const double> mean) const {
+std::vector<double> ErrorModel::saved_mean_bound(std::span<const double> mean, int) const {
   const Units u(problem_);
   const DType out = problem_.stats;
-  const double red = reduction_factor(map_->group_size());
+  const double red = reduction_factor(map().group_size());
   std::vector<double> b(mean.size());
   for (std::size_t g = 0; g < mean.size(); ++g) {
     b[g] = rounding_error(out, mean[g]) + u.acc * red * stats_.max_abs[g] + u.tiny_acc * red;
@@ -123,10 +125,10 @@ std::vector<double> ErrorModel::saved_mean_bound(std::span<const double> mean) c
   return b;
 }
 
-std::vector<double> ErrorModel::saved_rstd_bound(std::span<const double> rstd) const {
+std::vector<double> ErrorModel::saved_rstd_bound(std::span<const double> rstd, int) const {
   const Units u(problem_);
   const DType out = problem_.stats;
-  const double red = reduction_factor(map_->group_size());
+  const double red = reduction_factor(map().group_size());
   std::vector<double> b(rstd.size());
   for (std::size_t g = 0; g < rstd.size(); ++g) {
     // Welford's update errs by u * n_eff * kappa relative to var + eps; a
@@ -138,37 +140,37 @@ std::vector<double> ErrorModel::saved_rstd_bound(std::span<const double> rstd) c
   return b;
 }
 
-std::vector<double> ErrorModel::backward_dx_bound(std::span<const double> dx) const {
+std::vector<double> ErrorModel::dx_bound(std::span<const double> dx, int) const {
   const Units u(problem_);
   const DType out = problem_.data;
   const auto& dy = input(names::dy);
   std::vector<double> b(dx.size());
   if (from_running_) {  // statistics are constants: dx = gamma * rstd * dy
     for (std::size_t i = 0; i < dx.size(); ++i) {
-      const std::int64_t g = map_->group_of(std::int64_t(i)), c = map_->param_of(std::int64_t(i));
+      const std::int64_t g = map().group_of(std::int64_t(i)), c = map().param_of(std::int64_t(i));
       b[i] = rounding_error(out, dx[i]) + u.tiny_acc +
              3.0 * u.acc * std::fabs(gamma_at(c) * stats_.rstd[std::size_t(g)] * dy[i]);
     }
     return b;
   }
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma.
-  const auto groups = std::size_t(map_->groups());
+  const auto groups = std::size_t(map().groups());
   std::vector<double> mean_g(groups, 0.0), mean_gx(groups, 0.0);
   for (std::size_t i = 0; i < dx.size(); ++i) {
-    const auto g = std::size_t(map_->group_of(std::int64_t(i)));
-    const double gi = std::fabs(dy[i] * gamma_at(map_->param_of(std::int64_t(i))));
+    const auto g = std::size_t(map().group_of(std::int64_t(i)));
+    const double gi = std::fabs(dy[i] * gamma_at(map().param_of(std::int64_t(i))));
     mean_g[g] += gi;
     mean_gx[g] += gi * std::fabs((h_[i] - stats_.mean[g]) * stats_.rstd[g]);
   }
-  const double n = double(map_->group_size()), red = reduction_factor(map_->group_size());
+  const double n = double(map().group_size()), red = reduction_factor(map().group_size());
   for (std::size_t g = 0; g < groups; ++g) {
     mean_g[g] /= n;
     mean_gx[g] /= n;
   }
   for (std::size_t i = 0; i < dx.size(); ++i) {
-    const std::int64_t grp = map_->group_of(std::int64_t(i));
+    const std::int64_t grp = map().group_of(std::int64_t(i));
     const auto g = std::size_t(grp);
-    const double gi = std::fabs(dy[i] * gamma_at(map_->param_of(std::int64_t(i))));
+    const double gi = std::fabs(dy[i] * gamma_at(map().param_of(std::int64_t(i))));
     const double xhat = std::fabs((h_[i] - stats_.mean[g]) * stats_.rstd[g]);
     const double terms = gi + mean_g[g] + mean_gx[g];
     const double sums = u.acc * red * (1.0 + xhat) + xhat_error(stats_, grp, h_[i], false);
@@ -189,17 +191,17 @@ double shard_count(const model::Problem& p) {
 
 }  // namespace
 
-std::vector<double> ErrorModel::dgamma_bound(std::span<const double> dgamma) const {
+std::vector<double> ErrorModel::dgamma_bound(std::span<const double> dgamma, int) const {
   const Units u(problem_);
   const DType out = problem_.param;
   const auto& dy = input(names::dy);
-  const double red = reduction_factor(map_->param_reduction()) + shard_count(problem_);
+  const double red = reduction_factor(map().param_reduction()) + shard_count(problem_);
   std::vector<double> b(dgamma.size(), 0.0);
   for (std::size_t i = 0; i < dy.size(); ++i) {
-    const std::int64_t g = map_->group_of(std::int64_t(i));
+    const std::int64_t g = map().group_of(std::int64_t(i));
     const double xhat =
         std::fabs((h_[i] - stats_.mean[std::size_t(g)]) * stats_.rstd[std::size_t(g)]);
-    b[std::size_t(map_->param_of(std::int64_t(i)))] +=
+    b[std::size_t(map().param_of(std::int64_t(i)))] +=
         std::fabs(dy[i]) *
         (u.acc * (red + 2.0) * xhat + xhat_error(stats_, g, h_[i], from_running_));
   }
@@ -207,14 +209,14 @@ std::vector<double> ErrorModel::dgamma_bound(std::span<const double> dgamma) con
   return b;
 }
 
-std::vector<double> ErrorModel::dbeta_bound(std::span<const double> dbeta) const {
+std::vector<double> ErrorModel::dbeta_bound(std::span<const double> dbeta, int) const {
   const Units u(problem_);
   const DType out = problem_.param;
   const auto& dy = input(names::dy);
-  const double red = reduction_factor(map_->param_reduction()) + shard_count(problem_);
+  const double red = reduction_factor(map().param_reduction()) + shard_count(problem_);
   std::vector<double> b(dbeta.size(), 0.0);
   for (std::size_t i = 0; i < dy.size(); ++i)
-    b[std::size_t(map_->param_of(std::int64_t(i)))] += u.acc * red * std::fabs(dy[i]);
+    b[std::size_t(map().param_of(std::int64_t(i)))] += u.acc * red * std::fabs(dy[i]);
   for (std::size_t c = 0; c < b.size(); ++c) b[c] += rounding_error(out, dbeta[c]);
   return b;
 }
@@ -226,7 +228,7 @@ void ErrorModel::running_bounds() const {
   const double m = problem_.momentum;
   const bool torch = problem_.momentum_convention == model::MomentumConvention::torch;
   const double w_old = torch ? 1.0 - m : m, w_new = torch ? m : 1.0 - m;
-  const ElementMap& map = *map_;
+  const ElementMap& map = this->map();
   const auto channels = std::size_t(map.channels());
   const double n = double(map.group_size()), red = reduction_factor(map.group_size());
   const double unbias =
@@ -277,30 +279,30 @@ void ErrorModel::running_bounds() const {
   }
 }
 
-std::vector<double> ErrorModel::eval_y_bound(std::span<const double> y) const {
+std::vector<double> ErrorModel::eval_y_bound(std::span<const double> y, int) const {
   running_bounds();
   const int k = problem_.steps;
   const auto& rm = golden(names::running_mean_step(k));
   const auto& rv = golden(names::running_var_step(k));
   const auto& eval_x = input(names::eval_x);
-  const GroupStats s = running_group_stats(*map_, eval_x, rm, rv, problem_.eps);
+  const GroupStats s = running_group_stats(map(), eval_x, rm, rv, problem_.eps);
   std::vector<double> b = forward_bound(s, eval_x, y, true);
   // The backend normalizes with its own running statistics, each off by up
   // to its bound: d(y) = gamma * rstd * (d(mean) + xhat * d(var) * rstd^2 / 2).
   const auto& bm = running_mean_bounds_.back();
   const auto& bv = running_var_bounds_.back();
   for (std::size_t i = 0; i < y.size(); ++i) {
-    const std::int64_t g = map_->group_of(std::int64_t(i));
-    const auto c = std::size_t(map_->channel_of_group(g));
+    const std::int64_t g = map().group_of(std::int64_t(i));
+    const auto c = std::size_t(map().channel_of_group(g));
     const double r = s.rstd[std::size_t(g)];
     const double xhat = std::fabs((eval_x[i] - s.mean[std::size_t(g)]) * r);
-    b[i] += std::fabs(gamma_at(map_->param_of(std::int64_t(i)))) * r *
+    b[i] += std::fabs(gamma_at(map().param_of(std::int64_t(i)))) * r *
             (bm[c] + xhat * bv[c] * r * r / 2.0);
   }
   return b;
 }
 
-std::vector<double> ErrorModel::folded_weight_bound(std::span<const double> w) const {
+std::vector<double> ErrorModel::folded_weight_bound(std::span<const double> w, int) const {
   const Units u(problem_);
   const DType out = problem_.data;
   // W * gamma / sqrt(rv + eps): an add, a sqrt, a division and two products.
@@ -310,7 +312,7 @@ std::vector<double> ErrorModel::folded_weight_bound(std::span<const double> w) c
   return b;
 }
 
-std::vector<double> ErrorModel::folded_bias_bound(std::span<const double> bias) const {
+std::vector<double> ErrorModel::folded_bias_bound(std::span<const double> bias, int) const {
   const Units u(problem_);
   const DType out = problem_.data;
   const auto& b0 = input(names::conv_bias);
@@ -337,8 +339,8 @@ ErrorModel::ConvResult ErrorModel::folded_conv(std::span<const double> w,
   const std::int64_t oc = cv.out_channels, kh = cv.kernel_h, kw = cv.kernel_w;
   const std::int64_t oh = (height + 2 * cv.pad - kh) / cv.stride + 1;
   const std::int64_t ow = (width + 2 * cv.pad - kw) / cv.stride + 1;
-  const std::vector<double> w_bound = folded_weight_bound(golden(names::folded_weight));
-  const std::vector<double> b_bound = folded_bias_bound(golden(names::folded_bias));
+  const std::vector<double> w_bound = folded_weight_bound(golden(names::folded_weight), 0);
+  const std::vector<double> b_bound = folded_bias_bound(golden(names::folded_bias), 0);
   const double u64 = numeric::unit_roundoff(numeric::DType::f64);
   const double terms = double(ic * kh * kw + 1);
   ConvResult r;
@@ -369,31 +371,39 @@ ErrorModel::ConvResult ErrorModel::folded_conv(std::span<const double> w,
   return r;
 }
 
+std::vector<double> ErrorModel::y_bound(std::span<const double> y, int) const {
+  return forward_bound(stats_, h_, y, from_running_);
+}
+
+std::vector<double> ErrorModel::residual_out_bound(std::span<const double> r, int) const {
+  std::vector<double> b(r.size());  // x + residual, rounded once
+  for (std::size_t i = 0; i < r.size(); ++i) b[i] = rounding_error(problem_.data, r[i]);
+  return b;
+}
+
+const std::vector<double>& ErrorModel::running_step(
+    const std::vector<std::vector<double>>& bounds, int step) const {
+  running_bounds();
+  if (step < 1 || step > int(bounds.size()))
+    throw model::InputError(fmt::format("case {} has no training step {}",
+                                        model::to_descriptor(problem_), step));
+  return bounds[std::size_t(step - 1)];
+}
+
+std::vector<double> ErrorModel::running_mean_bound(std::span<const double>, int step) const {
+  return running_step(running_mean_bounds_, step);
+}
+
+std::vector<double> ErrorModel::running_var_bound(std::span<const double>, int step) const {
+  return running_step(running_var_bounds_, step);
+}
+
 std::vector<double> ErrorModel::bound(std::string_view name) const {
   const auto& g = golden(name);
-  if (name == names::folded_weight) return folded_weight_bound(g);
-  if (name == names::folded_bias) return folded_bias_bound(g);
-  if (!map_)
-    throw model::InputError(fmt::format("no error bound for '{}' of a conv_bn case", name));
-  if (name == names::y) return forward_bound(stats_, h_, g, from_running_);
-  if (name == names::residual_out) {  // x + residual, rounded once
-    std::vector<double> b(g.size());
-    for (std::size_t i = 0; i < g.size(); ++i) b[i] = rounding_error(problem_.data, g[i]);
-    return b;
-  }
-  if (name == names::saved_mean) return saved_mean_bound(g);
-  if (name == names::saved_rstd) return saved_rstd_bound(g);
-  if (name == names::dx) return backward_dx_bound(g);
-  if (name == names::dgamma) return dgamma_bound(g);
-  if (name == names::dbeta) return dbeta_bound(g);
-  if (name == names::eval_y) return eval_y_bound(g);
-  for (int k = 1; k <= problem_.steps; ++k) {
-    const bool mean = name == names::running_mean_step(k), var = name == names::running_var_step(k);
-    if (!mean && !var) continue;
-    running_bounds();
-    return (mean ? running_mean_bounds_ : running_var_bounds_)[std::size_t(k - 1)];
-  }
-  throw model::InputError(fmt::format("no error bound is defined for golden '{}'", name));
+  const GoldenOwner owner = owner_of_golden(name);
+  if (owner.check == nullptr)
+    throw model::InputError(fmt::format("no error bound is defined for golden '{}'", name));
+  return (this->*owner.check->bound)(g, owner.step);
 }
 
 std::optional<GroupContext> ErrorModel::context(std::string_view name, std::int64_t flat) const {
@@ -405,16 +415,22 @@ std::optional<GroupContext> ErrorModel::context(std::string_view name, std::int6
     return GroupContext{group, stats_.mean[g], stats_.rstd[g],
                         fixture_kappa ? kappa->second[g] : stats_.kappa[g]};
   };
-  if (name == names::y || name == names::dx || name == names::residual_out || name == "dresidual")
-    return from(map_->group_of(flat));
-  if (name == names::saved_mean || name == names::saved_rstd) return from(flat);
-  if (name == names::eval_y) {
-    const int k = problem_.steps;
-    const GroupStats s =
-        running_group_stats(*map_, input(names::eval_x), golden(names::running_mean_step(k)),
-                            golden(names::running_var_step(k)), problem_.eps);
-    const auto g = std::size_t(map_->group_of(flat));
-    return GroupContext{std::int64_t(g), s.mean[g], s.rstd[g], s.kappa[g]};
+  const GoldenOwner owner = owner_of_golden(name);
+  switch (owner.check != nullptr ? owner.check->context : Context::none) {
+    case Context::element:
+      return from(map_->group_of(flat));
+    case Context::group:
+      return from(flat);
+    case Context::eval_after_steps: {
+      const int k = problem_.steps;
+      const GroupStats s =
+          running_group_stats(*map_, input(names::eval_x), golden(names::running_mean_step(k)),
+                              golden(names::running_var_step(k)), problem_.eps);
+      const auto g = std::size_t(map_->group_of(flat));
+      return GroupContext{std::int64_t(g), s.mean[g], s.rstd[g], s.kappa[g]};
+    }
+    case Context::none:
+      break;
   }
   return std::nullopt;
 }

@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "normcheck/compare/check_table.hpp"
+#include "normcheck/model/op_traits.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::compare {
@@ -120,6 +122,52 @@ std::string quoted(const std::string& s) {
   return out + "\"";
 }
 
+// A rule's op, check or dtype must name something that exists (or be a
+// glob matching something): a typo would otherwise silently match nothing.
+// `canonical` maps an accepted alias (an op's short name) to the name the
+// records carry.
+std::string known_or_fail(const std::string& source, const toml::table& table,
+                          std::string_view where, std::string_view key, std::string value,
+                          const std::vector<std::string_view>& valid,
+                          const std::function<std::string(std::string_view)>& canonical = {}) {
+  if (is_wildcard(value)) return value;
+  if (canonical) {
+    if (std::string c = canonical(value); !c.empty()) return c;
+  }
+  for (auto v : valid)
+    if (glob_match(value, v)) return value;
+  std::string list;
+  for (auto v : valid) list += (list.empty() ? "" : ", ") + std::string(v);
+  const toml::node* node = table.get(key);
+  fail_at(source, node != nullptr ? *node : static_cast<const toml::node&>(table),
+          fmt::format("{}.{} = \"{}\" matches no {} (valid: {})", where, key, value, key, list));
+}
+
+std::string known_op(const std::string& source, const toml::table& table, std::string_view where,
+                     std::string value) {
+  std::vector<std::string_view> valid;
+  for (const auto& o : model::op_table()) valid.push_back(o.long_name);
+  return known_or_fail(source, table, where, "op", std::move(value), valid,
+                       [](std::string_view name) {
+                         const auto op = model::parse_op(name);
+                         return op ? std::string(model::op_name(*op)) : std::string();
+                       });
+}
+
+std::string known_check(const std::string& source, const toml::table& table,
+                        std::string_view where, std::string value) {
+  return known_or_fail(source, table, where, "check", std::move(value), check_names());
+}
+
+std::string known_dtype(const std::string& source, const toml::table& table,
+                        std::string_view where, std::string value) {
+  std::vector<std::string_view> valid;
+  for (auto t : {numeric::DType::f64, numeric::DType::f32, numeric::DType::f16,
+                 numeric::DType::bf16})
+    valid.push_back(numeric::dtype_name(t));
+  return known_or_fail(source, table, where, "dtype", std::move(value), valid);
+}
+
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view text) {
@@ -175,7 +223,8 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
   read_array_of_tables(
       source, root, "expected_fail", [&](const TableReader& r, const toml::table& table) {
         r.only({"backend", "case", "check", "reason"});
-        ExpectedFailure e{r.text("backend"), r.text("case"), r.text("check", "*"),
+        ExpectedFailure e{r.text("backend"), r.text("case"),
+                          known_check(source, table, "[[expected_fail]]", r.text("check", "*")),
                           r.text("reason")};
         if (e.backend.empty() || e.case_pattern.empty() || e.reason.empty())
           fail_at(
@@ -185,8 +234,12 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
       });
   read_array_of_tables(source, root, "limit", [&](const TableReader& r, const toml::table& table) {
     r.only({"backend", "op", "check", "dtype", "max_bound_ratio", "max_ulp", "note"});
-    LimitRule rule{r.text("backend", "*"), r.text("op", "*"),          r.text("check", "*"),
-                   r.text("dtype", "*"),   r.limit("max_bound_ratio"), r.limit("max_ulp"),
+    LimitRule rule{r.text("backend", "*"),
+                   known_op(source, table, "[[limit]]", r.text("op", "*")),
+                   known_check(source, table, "[[limit]]", r.text("check", "*")),
+                   known_dtype(source, table, "[[limit]]", r.text("dtype", "*")),
+                   r.limit("max_bound_ratio"),
+                   r.limit("max_ulp"),
                    r.text("note")};
     if (!rule.max_bound_ratio && !rule.max_ulp)
       fail_at(source, table, "[[limit]] sets neither max_bound_ratio nor max_ulp");

@@ -141,3 +141,42 @@ TEST_CASE("glob_match: * crosses ':' and matches the whole string") {
   CHECK(glob_match("*dist=offset*", "bn:f32:2x3:dist=offset:seed=2"));
   CHECK(glob_match("bn:f?2:*", "bn:f32:x"));
 }
+
+TEST_CASE("a limit's op, check and dtype must name something the check table knows") {
+  const auto limit = [](const std::string& field) {
+    return "schema_version = 1\n[[limit]]\n" + field + "\nmax_bound_ratio = 2\n";
+  };
+  SECTION("a misspelt check is rejected with the valid ones listed") {
+    CHECK_THROWS_WITH(Tolerances::parse(limit("check = \"savedmean\""), "f.toml"),
+                      Contains("f.toml:3") && Contains("\"savedmean\" matches no check") &&
+                          Contains("saved_mean") && Contains("batch_invariance"));
+  }
+  SECTION("an unknown op lists both names of every op") {
+    CHECK_THROWS_WITH(Tolerances::parse(limit("op = \"layernorm\""), "f.toml"),
+                      Contains("matches no op") &&
+                          Contains("layer_norm") && Contains("conv_bn"));
+  }
+  SECTION("an unknown dtype") {
+    CHECK_THROWS_WITH(Tolerances::parse(limit("dtype = \"fp32\""), "f.toml"),
+                      Contains("matches no dtype") && Contains("bf16"));
+  }
+  SECTION("an expected failure's check too") {
+    CHECK_THROWS_WITH(
+        Tolerances::parse("schema_version = 1\n[[expected_fail]]\nbackend = \"a\"\ncase = \"*\"\n"
+                          "check = \"determinsm\"\nreason = \"r\"\n",
+                          "f.toml"),
+        Contains("matches no check"));
+  }
+  SECTION("a glob is valid when it matches one") {
+    const auto t = Tolerances::parse(limit("check = \"d*\""), "f.toml");
+    CHECK(t.limit("cpu", "batch_norm", "dx", "f32").max_bound_ratio == 2.0);
+    CHECK_THROWS_WITH(Tolerances::parse(limit("check = \"zz*\""), "f.toml"),
+                      Contains("matches no check"));
+  }
+  SECTION("the descriptor's short op name means the long one") {
+    const auto t = Tolerances::parse(limit("op = \"ln\""), "f.toml");
+    CHECK(t.limits.front().op == "layer_norm");
+    CHECK(t.limit("cpu", "layer_norm", "y", "f32").max_bound_ratio == 2.0);
+    CHECK(t.limit("cpu", "rms_norm", "y", "f32").max_bound_ratio == 1.0);
+  }
+}

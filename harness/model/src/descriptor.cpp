@@ -9,19 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "normcheck/model/op_traits.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::model {
 
 namespace {
-
-struct OpName { Op op; std::string_view shortname, longname; };
-constexpr std::array<OpName, 6> kOps{{{Op::batch_norm, "bn", "batch_norm"},
-                                      {Op::layer_norm, "ln", "layer_norm"},
-                                      {Op::rms_norm, "rms", "rms_norm"},
-                                      {Op::group_norm, "gn", "group_norm"},
-                                      {Op::instance_norm, "in", "instance_norm"},
-                                      {Op::conv_bn, "cbn", "conv_bn"}}};
 
 struct DistName { Dist dist; std::string_view name; };
 constexpr std::array<DistName, 9> kDists{{{Dist::normal, "normal"},
@@ -194,14 +187,6 @@ void apply_key(Problem& p, std::string_view key, std::string_view value) {
 
 }  // namespace
 
-std::string_view op_name(Op op) {
-  for (const auto& o : kOps) if (o.op == op) return o.longname;
-  return "?";
-}
-std::string_view op_short_name(Op op) {
-  for (const auto& o : kOps) if (o.op == op) return o.shortname;
-  return "?";
-}
 std::string_view dist_name(Dist d) {
   for (const auto& n : kDists) if (n.dist == d) return n.name;
   return "?";
@@ -219,11 +204,9 @@ Problem parse_descriptor(std::string_view text) {
   if (fields.size() < 3)
     throw ProblemError("descriptor", fmt::format("'{}' is not OP:DTYPE[:PARAM[:STATS]]:SHAPE[:KEY=VALUE...]", text));
   Problem p;
-  bool op_found = false;
-  for (const auto& o : kOps) {
-    if (fields[0] == o.shortname || fields[0] == o.longname) { p.op = o.op; op_found = true; }
-  }
-  if (!op_found) throw ProblemError("op", fmt::format("unknown op '{}' (bn, ln, rms, gn, in, cbn)", fields[0]));
+  const auto op = parse_op(fields[0]);
+  if (!op) throw ProblemError("op", fmt::format("unknown op '{}' ({})", fields[0], op_names_list()));
+  p.op = *op;
   p.track_running_stats = p.op == Op::batch_norm;
   if (p.op == Op::conv_bn) p.mode = Mode::eval;
 

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "normcheck/compare/check_table.hpp"
 #include "normcheck/fixture/schema.hpp"
 #include "normcheck/runner/guarded_buffer.hpp"
 #include "normcheck/runner/in_process_group.hpp"
@@ -21,6 +22,7 @@ namespace normcheck::runner {
 namespace {
 
 namespace names = fixture::names;
+using compare::Output;
 using fixture::Tensor;
 using model::Problem;
 
@@ -76,40 +78,46 @@ struct ForwardIO {
         dl(y), dl(residual_out), dl(saved_mean), dl(saved_rstd), collectives};
   }
 
-  // `step` > 0: emit the updated running statistics as running_*_step<step>
-  // (under `running_prefix`, which later training steps leave empty so
-  // that they continue the main run's trajectory).
+  // `step` > 0: emit the updated running statistics under their golden's
+  // name for that step (under `running_prefix`, which later training steps
+  // leave empty so that they continue the main run's trajectory). Without
+  // `prefix` the other outputs are bound and checked but not emitted: no
+  // golden exists for a trajectory's later steps.
   std::vector<Binding> bindings(const std::string& prefix, int step) {
     return bindings(prefix, step, prefix);
   }
-  std::vector<Binding> bindings(const std::string& prefix, int step,
+  std::vector<Binding> bindings(const std::optional<std::string>& prefix, int step,
                                 const std::string& running_prefix) {
     std::vector<Binding> b;
     const auto in = [&](const char* name, std::optional<GuardedBuffer>& buf) {
       if (buf) b.push_back({name, &*buf, Role::input, ""});
     };
-    const auto out = [&](const char* name, std::optional<GuardedBuffer>& buf) {
-      if (buf) b.push_back({name, &*buf, Role::output, prefix + name});
+    const auto out = [&](Output o, std::optional<GuardedBuffer>& buf) {
+      if (buf)
+        b.push_back({std::string(compare::name(o)), &*buf, Role::output,
+                     prefix ? compare::name(o, *prefix) : ""});
+    };
+    const auto running = [&](compare::Check c, std::optional<GuardedBuffer>& buf) {
+      const auto& spec = compare::spec(c);
+      if (buf)
+        b.push_back({std::string(compare::name(*spec.output)), &*buf, Role::output,
+                     step > 0 ? running_prefix + compare::golden_name(spec, step) : ""});
     };
     in(names::x, x);
     in(names::residual, residual);
     in(names::gamma, gamma);
     in(names::beta, beta);
-    if (fixture::updates_running_stats(problem)) {
-      if (running_mean)
-        b.push_back({names::running_mean, &*running_mean, Role::output,
-                     step > 0 ? running_prefix + names::running_mean_step(step) : ""});
-      if (running_var)
-        b.push_back({names::running_var, &*running_var, Role::output,
-                     step > 0 ? running_prefix + names::running_var_step(step) : ""});
+    if (compare::present(Output::running_mean, problem)) {
+      running(compare::Check::running_mean, running_mean);
+      running(compare::Check::running_var, running_var);
     } else {
       in(names::running_mean, running_mean);
       in(names::running_var, running_var);
     }
-    out(names::y, y);
-    out(names::residual_out, residual_out);
-    out(names::saved_mean, saved_mean);
-    out(names::saved_rstd, saved_rstd);
+    out(Output::y, y);
+    out(Output::residual_out, residual_out);
+    out(Output::saved_mean, saved_mean);
+    out(Output::saved_rstd, saved_rstd);
     return b;
   }
 };
@@ -263,23 +271,32 @@ ForwardIO Executor::make_forward(const Problem& call, const Tensor& x, std::int6
     io.running_var =
         running_var ? std::move(running_var) : maybe_input(find(c_.inputs, names::running_var));
   }
-  io.y = GuardedBuffer::output(call.data, call.shape);
-  if (call.residual) io.residual_out = GuardedBuffer::output(call.data, call.shape);
-  // Saved statistics are always offered (the backward needs them); only
-  // those the golden holds are checked.
-  if (call.op != model::Op::rms_norm)
-    io.saved_mean = GuardedBuffer::output(call.stats, fixture::stat_shape(call));
-  io.saved_rstd = GuardedBuffer::output(call.stats, fixture::stat_shape(call));
+  const auto offered = [&](Output o, std::vector<std::int64_t> shape) {
+    std::optional<GuardedBuffer> b;
+    if (compare::present(o, call))
+      b = GuardedBuffer::output(compare::dtype_of(compare::spec(o).role, call), std::move(shape));
+    return b;
+  };
+  io.y = offered(Output::y, call.shape);
+  io.residual_out = offered(Output::residual_out, call.shape);
+  io.saved_mean = offered(Output::saved_mean, fixture::stat_shape(call));
+  io.saved_rstd = offered(Output::saved_rstd, fixture::stat_shape(call));
   return io;
 }
 
 BackwardIO Executor::make_backward(const Problem& call, std::int64_t first_row) const {
   BackwardIO io;
   io.dy = GuardedBuffer::input_rows(input(names::dy), first_row, call.shape[0]);
-  io.dx = GuardedBuffer::output(call.data, call.shape);
-  if (call.residual) io.dresidual = GuardedBuffer::output(call.data, call.shape);
-  if (call.scale) io.dgamma = GuardedBuffer::output(call.param, fixture::param_shape(call));
-  if (call.shift) io.dbeta = GuardedBuffer::output(call.param, fixture::param_shape(call));
+  const auto offered = [&](Output o, std::vector<std::int64_t> shape) {
+    std::optional<GuardedBuffer> b;
+    if (compare::present(o, call))
+      b = GuardedBuffer::output(compare::dtype_of(compare::spec(o).role, call), std::move(shape));
+    return b;
+  };
+  io.dx = offered(Output::dx, call.shape);
+  io.dresidual = offered(Output::dresidual, call.shape);
+  io.dgamma = offered(Output::dgamma, fixture::param_shape(call));
+  io.dbeta = offered(Output::dbeta, fixture::param_shape(call));
   return io;
 }
 
@@ -318,8 +335,8 @@ std::vector<Binding> Executor::backward_bindings(ForwardIO& fio, BackwardIO& bio
   const auto in = [&](const char* name, std::optional<GuardedBuffer>& buf) {
     if (buf) b.push_back({name, &*buf, Role::input, ""});
   };
-  const auto out = [&](const char* name, std::optional<GuardedBuffer>& buf) {
-    if (buf) b.push_back({name, &*buf, Role::output, prefix + name});
+  const auto out = [&](Output o, std::optional<GuardedBuffer>& buf) {
+    if (buf) b.push_back({std::string(compare::name(o)), &*buf, Role::output, compare::name(o, prefix)});
   };
   in(names::dy, bio.dy);
   if (fio.residual_out)
@@ -333,10 +350,10 @@ std::vector<Binding> Executor::backward_bindings(ForwardIO& fio, BackwardIO& bio
     in(names::running_mean, fio.running_mean);
     in(names::running_var, fio.running_var);
   }
-  out(names::dx, bio.dx);
-  out("dresidual", bio.dresidual);
-  out(names::dgamma, bio.dgamma);
-  out(names::dbeta, bio.dbeta);
+  out(Output::dx, bio.dx);
+  out(Output::dresidual, bio.dresidual);
+  out(Output::dgamma, bio.dgamma);
+  out(Output::dbeta, bio.dbeta);
   return b;
 }
 
@@ -428,7 +445,7 @@ void Executor::run_trajectory(ForwardIO& first) {
           return call_backend(
               [&](char* m, std::size_t n) { return b_.forward(&io.abi, &args, m, n); });
         },
-        io.bindings(fmt::format("step{}/", k + 1), k + 1, ""));
+        io.bindings(std::nullopt, k + 1, ""));
     running_mean = std::move(io.running_mean);
     running_var = std::move(io.running_var);
     if (st != NC_OK) return;
@@ -522,14 +539,17 @@ void Executor::run_conv_bn(const std::string& prefix) {
   std::optional<GuardedBuffer> beta = maybe_input(find(c_.inputs, names::beta));
   GuardedBuffer running_mean = GuardedBuffer::input(input(names::running_mean));
   GuardedBuffer running_var = GuardedBuffer::input(input(names::running_var));
-  GuardedBuffer folded_weight = GuardedBuffer::output(p_.data, weight.shape());
-  GuardedBuffer folded_bias = GuardedBuffer::output(p_.data, {p_.conv.out_channels});
+  const auto dtype = [&](Output o) { return compare::dtype_of(compare::spec(o).role, p_); };
+  GuardedBuffer folded_weight = GuardedBuffer::output(dtype(Output::folded_weight), weight.shape());
+  GuardedBuffer folded_bias = GuardedBuffer::output(dtype(Output::folded_bias), {p_.conv.out_channels});
   std::vector<Binding> bindings{
       {names::conv_weight, &weight, Role::input, ""},
       {names::running_mean, &running_mean, Role::input, ""},
       {names::running_var, &running_var, Role::input, ""},
-      {names::folded_weight, &folded_weight, Role::output, prefix + names::folded_weight},
-      {names::folded_bias, &folded_bias, Role::output, prefix + names::folded_bias}};
+      {std::string(compare::name(Output::folded_weight)), &folded_weight, Role::output,
+       compare::name(Output::folded_weight, prefix)},
+      {std::string(compare::name(Output::folded_bias)), &folded_bias, Role::output,
+       compare::name(Output::folded_bias, prefix)}};
   if (bias) bindings.push_back({names::conv_bias, &*bias, Role::input, ""});
   if (gamma) bindings.push_back({names::gamma, &*gamma, Role::input, ""});
   if (beta) bindings.push_back({names::beta, &*beta, Role::input, ""});

@@ -9,6 +9,7 @@
 #include <limits>
 #include <optional>
 
+#include "normcheck/compare/check_table.hpp"
 #include "normcheck/compare/error_model.hpp"
 #include "normcheck/compare/metrics.hpp"
 #include "normcheck/runner/guarded_buffer.hpp"
@@ -19,6 +20,10 @@ namespace normcheck::runner {
 namespace {
 
 namespace names = fixture::names;
+using compare::Check;
+using compare::CheckSpec;
+using compare::Kind;
+using compare::Output;
 using compare::Status;
 using fixture::Tensor;
 using report::Record;
@@ -75,30 +80,36 @@ class Judge {
   std::vector<Record> run();
 
  private:
-  Record base(const std::string& check, numeric::DType dtype) const;
+  // Whether check `c` applies to this case (the scenarios and goldens it has).
+  bool applies(const CheckSpec& c) const;
+  void judge(const CheckSpec& c);
+
+  Record base(const CheckSpec& c) const;
   std::optional<Unavailable> unavailable(const std::string& output) const;
   Unavailable dead(const std::string& during) const;
-  Record not_measured(const std::string& check, numeric::DType dtype, const Unavailable& why) const;
+  Record not_measured(const CheckSpec& c, const Unavailable& why) const;
 
   Piece piece(const std::string& output, const std::string& golden_name,
               std::int64_t golden_offset = 0) const;
   // Measures and judges a check; its metrics also feed the NaN placement property.
-  Record measure(const std::string& check, numeric::DType dtype, const std::vector<Piece>& pieces);
-  void tensor_check(const std::string& check, const std::string& golden_name,
-                    const std::vector<std::string>& outputs);
-  void sync_parameter_gradient(const std::string& golden_name);
-  void running_stats_check(const std::string& check, bool mean);
-  void eval_single_check();
-  void conv_bn_y_check();
-  void bitwise_check(const std::string& check,
+  Record measure(const CheckSpec& c, const std::vector<Piece>& pieces);
+  // The output of `c` as the worker emits it, under `prefix` (and per rank).
+  std::vector<std::string> outputs(const CheckSpec& c, const std::string& prefix = "") const;
+  void tensor_check(const CheckSpec& c);
+  void rank_sum_check(const CheckSpec& c);
+  void per_step_check(const CheckSpec& c);
+  void one_sample_check(const CheckSpec& c);
+  void conv_output_check(const CheckSpec& c);
+  void bitwise_check(const CheckSpec& c,
                      const std::vector<std::pair<std::string, std::string>>& pairs,
                      const std::string& what);
-  void nan_placement_check();
-  void determinism_check();
-  void batch_invariance_check();
-  void property(Record& r, bool required, const char* requirement) const;
+  void nan_placement_check(const CheckSpec& c);
+  void determinism_check(const CheckSpec& c);
+  void batch_invariance_check(const CheckSpec& c);
+  // A failed property gates only when the backend is required to have it.
+  void property(Record& r, const CheckSpec& c) const;
   void add(Record r) { records_.push_back(std::move(r)); }
-  void guarded(const std::string& check, const std::function<void()>& body);
+  void guarded(const CheckSpec& c, const std::function<void()>& body);
 
   const fixture::Case& c_;
   const model::Problem& p_;
@@ -112,13 +123,13 @@ class Judge {
   std::vector<std::pair<std::string, compare::TensorMetrics>> measured_;  // for nan placement
 };
 
-Record Judge::base(const std::string& check, numeric::DType dtype) const {
+Record Judge::base(const CheckSpec& c) const {
   Record r;
   r.case_id = c_.descriptor();
   r.backend = backend_;
   r.op = std::string(model::op_name(p_.op));
-  r.check = check;
-  r.dtype = std::string(numeric::dtype_name(dtype));
+  r.check = std::string(c.name);
+  r.dtype = std::string(numeric::dtype_name(compare::dtype_of(c.role, p_)));
   r.max_abs_err = r.max_rel_err = r.max_ulp_err = r.bound_ratio = kNaN;
   r.tolerance = kNaN;
   r.kappa = model_.max_kappa();
@@ -185,9 +196,8 @@ std::optional<Unavailable> Judge::unavailable(const std::string& output) const {
   return Unavailable{Status::error, fmt::format("no call produced '{}'", output)};
 }
 
-Record Judge::not_measured(const std::string& check, numeric::DType dtype,
-                           const Unavailable& why) const {
-  Record r = base(check, dtype);
+Record Judge::not_measured(const CheckSpec& c, const Unavailable& why) const {
+  Record r = base(c);
   r.status = why.status;
   r.message = why.message;
   return r;
@@ -210,10 +220,10 @@ Piece Judge::piece(const std::string& output, const std::string& golden_name,
   return pc;
 }
 
-Record Judge::measure(const std::string& check, numeric::DType dtype,
-                      const std::vector<Piece>& pieces) {
-  Record r = base(check, dtype);
-  const compare::Limit limit = tol_.limit(backend_, r.op, check, r.dtype);
+Record Judge::measure(const CheckSpec& c, const std::vector<Piece>& pieces) {
+  Record r = base(c);
+  const numeric::DType dtype = compare::dtype_of(c.role, p_);
+  const compare::Limit limit = tol_.limit(backend_, r.op, r.check, r.dtype);
   r.tolerance = limit.max_bound_ratio;
   r.ulp_tolerance = limit.max_ulp;
   std::optional<compare::TensorMetrics> total;
@@ -231,7 +241,7 @@ Record Judge::measure(const std::string& check, numeric::DType dtype,
     if (worst_piece == nullptr || worse) worst_piece = &pc;
   }
   const auto& m = *total;
-  measured_.emplace_back(check, m);
+  measured_.emplace_back(r.check, m);
   r.elements = m.elements;
   r.max_abs_err = m.max_abs_err;
   r.max_rel_err = m.max_rel_err;
@@ -269,7 +279,7 @@ Record Judge::measure(const std::string& check, numeric::DType dtype,
   r.status = problems.empty() ? Status::pass : Status::fail;
   for (const auto& p : problems) r.message += (r.message.empty() ? "" : "; ") + p;
   if (r.status == Status::fail) {
-    if (const auto* e = tol_.expected_failure(backend_, r.case_id, check)) {
+    if (const auto* e = tol_.expected_failure(backend_, r.case_id, r.check)) {
       r.gating = false;
       r.note = "expected_fail: " + e->reason;
     }
@@ -277,49 +287,56 @@ Record Judge::measure(const std::string& check, numeric::DType dtype,
   return r;
 }
 
-void Judge::guarded(const std::string& check, const std::function<void()>& body) {
+void Judge::guarded(const CheckSpec& c, const std::function<void()>& body) {
   try {
     body();
   } catch (const std::exception& e) {
-    Record r = base(check, p_.data);
+    Record r = base(c);
     r.status = Status::error;
     r.message = fmt::format("harness could not judge this check: {}", e.what());
     add(r);
   }
 }
 
-void Judge::tensor_check(const std::string& check, const std::string& golden_name,
-                         const std::vector<std::string>& outputs) {
-  guarded(check, [&] {
-    const numeric::DType dtype = model_.dtype_of(golden_name);
-    for (const auto& o : outputs)
-      if (const auto why = unavailable(o)) return add(not_measured(check, dtype, *why));
+std::vector<std::string> Judge::outputs(const CheckSpec& c, const std::string& prefix) const {
+  const std::string_view output = compare::name(*c.output);
+  if (!s_.sync) return {prefix + std::string(output)};
+  std::vector<std::string> o;
+  for (std::size_t r = 0; r < p_.shards.size(); ++r)
+    o.push_back(prefix + prefix::rank(int(r)) + std::string(output));
+  return o;
+}
+
+void Judge::tensor_check(const CheckSpec& c) {
+  guarded(c, [&] {
+    const auto names = outputs(c, c.id == Check::eval_y ? prefix::eval : "");
+    for (const auto& o : names)
+      if (const auto why = unavailable(o)) return add(not_measured(c, *why));
     std::vector<Piece> pieces;
     std::int64_t offset = 0;
-    const bool per_rank_copy =
-        outputs.size() > 1 && (check == "saved_mean" || check == "saved_rstd");
-    for (const auto& o : outputs) {
-      pieces.push_back(piece(o, golden_name, per_rank_copy ? 0 : offset));
+    const bool per_rank_copy = names.size() > 1 && c.ranks == compare::Ranks::copy;
+    for (const auto& o : names) {
+      pieces.push_back(piece(o, std::string(c.golden), per_rank_copy ? 0 : offset));
       offset += w_.outputs.at(o).count();
     }
-    add(measure(check, dtype, pieces));
+    add(measure(c, pieces));
   });
 }
 
 // SyncBN: each rank's dgamma/dbeta is its shard's contribution (PyTorch's
 // convention; data-parallel training all-reduces gradients afterwards), so
 // the harness sums them, in double, before comparing with the golden.
-void Judge::sync_parameter_gradient(const std::string& golden_name) {
-  guarded(golden_name, [&] {
-    const numeric::DType dtype = model_.dtype_of(golden_name);
+void Judge::rank_sum_check(const CheckSpec& c) {
+  guarded(c, [&] {
+    const std::string golden(c.golden);
     Piece sum;
-    for (std::size_t r = 0; r < p_.shards.size(); ++r) {
-      const std::string o = prefix::rank(int(r)) + golden_name;
-      if (const auto why = unavailable(o)) return add(not_measured(golden_name, dtype, *why));
-      const Piece pc = piece(o, golden_name);
+    const auto names = outputs(c);
+    for (std::size_t r = 0; r < names.size(); ++r) {
+      if (const auto why = unavailable(names[r])) return add(not_measured(c, *why));
+      const Piece pc = piece(names[r], golden);
       if (r == 0) {
         sum = pc;
-        sum.tensor = golden_name + " (sum over ranks)";
+        sum.tensor = golden + " (sum over ranks)";
         continue;
       }
       for (std::size_t i = 0; i < sum.actual.size(); ++i) {
@@ -327,29 +344,29 @@ void Judge::sync_parameter_gradient(const std::string& golden_name) {
         sum.unwritten[i] = std::uint8_t(sum.unwritten[i] | pc.unwritten[i]);
       }
     }
-    add(measure(golden_name, dtype, {sum}));
+    add(measure(c, {sum}));
   });
 }
 
-void Judge::running_stats_check(const std::string& check, bool mean) {
-  guarded(check, [&] {
-    const numeric::DType dtype = p_.stats;
+// One output per training step, emitted under its golden's name.
+void Judge::per_step_check(const CheckSpec& c) {
+  guarded(c, [&] {
     const int steps = s_.sync ? 1 : p_.steps;
     std::vector<Piece> pieces;
     for (int k = 1; k <= steps; ++k) {
-      const std::string golden = mean ? names::running_mean_step(k) : names::running_var_step(k);
-      std::vector<std::string> outputs;
+      const std::string golden = compare::golden_name(c, k);
+      std::vector<std::string> names;
       if (s_.sync)
         for (std::size_t r = 0; r < p_.shards.size(); ++r)
-          outputs.push_back(prefix::rank(int(r)) + golden);
+          names.push_back(prefix::rank(int(r)) + golden);
       else
-        outputs.push_back(golden);
-      for (const auto& o : outputs) {
-        if (const auto why = unavailable(o)) return add(not_measured(check, dtype, *why));
+        names.push_back(golden);
+      for (const auto& o : names) {
+        if (const auto why = unavailable(o)) return add(not_measured(c, *why));
         pieces.push_back(piece(o, golden));
       }
     }
-    Record r = measure(check, dtype, pieces);
+    Record r = measure(c, pieces);
     if (s_.sync && p_.steps > 1)
       r.message += std::string(r.message.empty() ? "" : "; ") +
                    "SyncBN: only the first training step is run";
@@ -357,16 +374,15 @@ void Judge::running_stats_check(const std::string& check, bool mean) {
   });
 }
 
-void Judge::eval_single_check() {
-  guarded("eval_single", [&] {
-    const std::string golden = s_.trajectory ? names::eval_y : names::y;
-    const std::string batch_output =
-        s_.trajectory ? std::string(prefix::eval) + "y" : std::string(names::y);
-    const std::string output = std::string(prefix::single) + "y";
-    if (const auto why = unavailable(output))
-      return add(not_measured("eval_single", p_.data, *why));
+void Judge::one_sample_check(const CheckSpec& c) {
+  guarded(c, [&] {
+    const std::string output_name(compare::name(*c.output));
+    const std::string golden(compare::spec(s_.trajectory ? Check::eval_y : Check::y).golden);
+    const std::string batch_output = (s_.trajectory ? prefix::eval : "") + output_name;
+    const std::string output = prefix::single + output_name;
+    if (const auto why = unavailable(output)) return add(not_measured(c, *why));
     const std::int64_t row = row_elements(p_.shape);
-    Record r = measure("eval_single", p_.data, {piece(output, golden, (p_.batch() - 1) * row)});
+    Record r = measure(c, {piece(output, golden, (p_.batch() - 1) * row)});
     // Within tolerance is the requirement; bitwise equality with the same
     // sample inside the batch is reported as information.
     if (w_.outputs.contains(batch_output)) {
@@ -383,20 +399,23 @@ void Judge::eval_single_check() {
   });
 }
 
-void Judge::conv_bn_y_check() {
-  guarded("conv_bn_y", [&] {
-    for (const char* o : {names::folded_weight, names::folded_bias})
-      if (const auto why = unavailable(o)) return add(not_measured("conv_bn_y", p_.data, *why));
-    const auto folded = model_.folded_conv(w_.outputs.at(names::folded_weight).to_doubles(),
-                                           w_.outputs.at(names::folded_bias).to_doubles());
+void Judge::conv_output_check(const CheckSpec& c) {
+  guarded(c, [&] {
+    const std::string weight(compare::name(Output::folded_weight)),
+        bias(compare::name(Output::folded_bias));
+    for (const auto& o : {weight, bias})
+      if (const auto why = unavailable(o)) return add(not_measured(c, *why));
+    const auto folded = model_.folded_conv(w_.outputs.at(weight).to_doubles(),
+                                           w_.outputs.at(bias).to_doubles());
+    const std::string golden(c.golden);
     Piece pc;
-    pc.tensor = "conv(x, folded_weight) + folded_bias";
-    pc.shape = c_.golden.at(names::conv_bn_y).shape;
+    pc.tensor = fmt::format("conv(x, {}) + {}", weight, bias);
+    pc.shape = c_.golden.at(golden).shape;
     pc.actual = folded.y;
-    pc.golden = c_.golden.at(names::conv_bn_y).to_doubles();
+    pc.golden = c_.golden.at(golden).to_doubles();
     pc.bound = folded.bound;
-    pc.golden_name = names::conv_bn_y;
-    add(measure("conv_bn_y", p_.data, {pc}));
+    pc.golden_name = golden;
+    add(measure(c, {pc}));
   });
 }
 
@@ -417,11 +436,11 @@ std::pair<std::int64_t, std::int64_t> bit_differences(const Tensor& a, const Ten
 
 // `pairs`: (output, reference output); the output must equal the reference
 // bit for bit (for a sub-batch: the reference's trailing rows).
-void Judge::bitwise_check(const std::string& check,
+void Judge::bitwise_check(const CheckSpec& c,
                           const std::vector<std::pair<std::string, std::string>>& pairs,
                           const std::string& what) {
-  guarded(check, [&] {
-    Record r = base(check, p_.data);
+  guarded(c, [&] {
+    Record r = base(c);
     std::int64_t elements = 0;
     std::vector<std::string> differences;
     // A reference that never arrived (say, a declined backward) leaves
@@ -429,10 +448,9 @@ void Judge::bitwise_check(const std::string& check,
     std::vector<std::pair<std::string, std::string>> usable;
     for (const auto& pr : pairs)
       if (!unavailable(pr.second)) usable.push_back(pr);
-    if (usable.empty())
-      return add(not_measured(check, p_.data, *unavailable(pairs.front().second)));
+    if (usable.empty()) return add(not_measured(c, *unavailable(pairs.front().second)));
     for (const auto& [output, reference] : usable) {
-      if (const auto why = unavailable(output)) return add(not_measured(check, p_.data, *why));
+      if (const auto why = unavailable(output)) return add(not_measured(c, *why));
       const Tensor& a = w_.outputs.at(output);
       const Tensor& b = w_.outputs.at(reference);
       const std::int64_t offset = b.count() - a.count();  // sub-batch: the trailing rows
@@ -465,11 +483,25 @@ void Judge::bitwise_check(const std::string& check,
   });
 }
 
-void Judge::property(Record& r, bool required, const char* requirement) const {
+bool required(const compare::Requirements& r, compare::Requirement what) {
+  switch (what) {
+    case compare::Requirement::batch_invariance:
+      return r.batch_invariance;
+    case compare::Requirement::determinism:
+      return r.determinism;
+    case compare::Requirement::nan_placement:
+      return r.nan_placement;
+    case compare::Requirement::none:
+      break;
+  }
+  return true;
+}
+
+void Judge::property(Record& r, const CheckSpec& c) const {
   if (r.status != Status::fail) return;
-  if (!required) {
+  if (!required(tol_.requirements(backend_), c.requirement)) {
     r.gating = false;
-    r.note = fmt::format("advisory: {} is not set for this backend", requirement);
+    r.note = fmt::format("advisory: require_{} is not set for this backend", c.name);
   } else if (const auto* e = tol_.expected_failure(backend_, r.case_id, r.check)) {
     // One rule for every check: a listed known failure does not fail the run.
     r.gating = false;
@@ -477,11 +509,12 @@ void Judge::property(Record& r, bool required, const char* requirement) const {
   }
 }
 
-void Judge::nan_placement_check() {
-  Record r = base("nan_placement", p_.data);
+void Judge::nan_placement_check(const CheckSpec& c) {
+  Record r = base(c);
   if (measured_.empty()) {
-    if (const auto why = unavailable(s_.conv_bn ? names::folded_weight : names::y))
-      r = not_measured("nan_placement", p_.data, *why);
+    if (const auto why = unavailable(std::string(
+            compare::name(s_.conv_bn ? Output::folded_weight : Output::y))))
+      r = not_measured(c, *why);
     else
       return;
   } else {
@@ -500,11 +533,11 @@ void Judge::nan_placement_check() {
     r.message = bad.empty() ? "non-finite exactly where the golden is"
                             : fmt::format("{}", fmt::join(bad, "; "));
   }
-  property(r, tol_.requirements(backend_).nan_placement, "require_nan_placement");
+  property(r, c);
   add(r);
 }
 
-void Judge::determinism_check() {
+void Judge::determinism_check(const CheckSpec& c) {
   // Every output of the main run that the rerun repeats (a trajectory's
   // later steps are not rerun).
   std::vector<std::pair<std::string, std::string>> pairs;
@@ -515,72 +548,88 @@ void Judge::determinism_check() {
         pairs.emplace_back(again, o);
     }
   if (pairs.empty()) {  // nothing ran: report why through the main output
-    pairs.emplace_back(std::string(prefix::rerun) + (s_.conv_bn ? names::folded_weight : names::y),
-                       s_.conv_bn ? names::folded_weight : names::y);
+    const std::string main(compare::name(s_.conv_bn ? Output::folded_weight : Output::y));
+    pairs.emplace_back(std::string(prefix::rerun) + main, main);
   }
   const std::size_t before = records_.size();
-  bitwise_check("determinism", pairs, "two runs gave the same bits in every output");
-  if (records_.size() > before)
-    property(records_.back(), tol_.requirements(backend_).determinism, "require_determinism");
+  bitwise_check(c, pairs, "two runs gave the same bits in every output");
+  if (records_.size() > before) property(records_.back(), c);
 }
 
-void Judge::batch_invariance_check() {
-  std::vector<std::pair<std::string, std::string>> pairs{
-      {std::string(prefix::sub) + "y", names::y}};
-  if (s_.backward) {
-    pairs.emplace_back(std::string(prefix::sub) + "dx", names::dx);
-    if (p_.residual) pairs.emplace_back(std::string(prefix::sub) + "dresidual", "dresidual");
+void Judge::batch_invariance_check(const CheckSpec& c) {
+  // The per-sample outputs (not the statistics or parameter gradients).
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const Output o : {Output::y, Output::dx, Output::dresidual}) {
+    if (compare::spec(o).call == compare::Call::backward && !s_.backward) continue;
+    if (!compare::present(o, p_)) continue;
+    pairs.emplace_back(compare::name(o, prefix::sub), compare::name(o));
   }
   const std::size_t before = records_.size();
-  bitwise_check("batch_invariance", pairs,
+  bitwise_check(c, pairs,
                 fmt::format("samples {}..{} alone gave the same bits as inside the full batch",
                             s_.sub_batch_first, p_.batch() - 1));
-  if (records_.size() > before)
-    property(records_.back(), tol_.requirements(backend_).batch_invariance,
-             "require_batch_invariance");
+  if (records_.size() > before) property(records_.back(), c);
+}
+
+bool Judge::applies(const CheckSpec& c) const {
+  const auto has = [&](const std::string& golden) { return c_.golden.contains(golden); };
+  const auto made = [&](compare::Call call) {
+    switch (call) {
+      case compare::Call::forward:
+        return !s_.conv_bn;
+      case compare::Call::backward:
+        return s_.backward;
+      case compare::Call::conv_bn_fold:
+        return s_.conv_bn;
+    }
+    return false;
+  };
+  switch (c.kind) {
+    case Kind::tensor:
+      // eval_y reads the eval forward of a trajectory (not run for SyncBN).
+      if (c.id == Check::eval_y) return s_.trajectory;
+      return has(std::string(c.golden)) && made(compare::spec(*c.output).call) &&
+             compare::present(*c.output, p_);
+    case Kind::per_step:
+      return !s_.conv_bn && has(compare::golden_name(c, 1));
+    case Kind::one_sample:
+      return s_.eval_single;
+    case Kind::conv_output:
+      return s_.conv_bn && has(std::string(c.golden));
+    case Kind::bitwise:
+      if (c.id == Check::train_eval_identity) return s_.train_eval_identity;
+      if (c.id == Check::batch_invariance) return s_.batch_invariance;
+      return true;
+    case Kind::property:
+      return true;
+  }
+  return false;
+}
+
+void Judge::judge(const CheckSpec& c) {
+  switch (c.kind) {
+    case Kind::tensor:
+      return s_.sync && c.ranks == compare::Ranks::sum ? rank_sum_check(c) : tensor_check(c);
+    case Kind::per_step:
+      return per_step_check(c);
+    case Kind::one_sample:
+      return one_sample_check(c);
+    case Kind::conv_output:
+      return conv_output_check(c);
+    case Kind::property:
+      return nan_placement_check(c);
+    case Kind::bitwise:
+      if (c.id == Check::determinism) return determinism_check(c);
+      if (c.id == Check::batch_invariance) return batch_invariance_check(c);
+      return bitwise_check(
+          c, {{compare::name(*c.output, prefix::eval_mode), compare::name(*c.output, "")}},
+          "eval-mode output has the same bits as the training-mode output");
+  }
 }
 
 std::vector<Record> Judge::run() {
-  const auto has = [&](const char* name) { return c_.golden.contains(name); };
-  if (s_.conv_bn) {
-    for (const char* t : {names::folded_weight, names::folded_bias})
-      if (has(t)) tensor_check(t, t, {t});
-    if (has(names::conv_bn_y)) conv_bn_y_check();
-    nan_placement_check();
-    determinism_check();
-    return records_;
-  }
-  const auto outputs = [&](const std::string& name) {
-    if (!s_.sync) return std::vector<std::string>{name};
-    std::vector<std::string> o;
-    for (std::size_t r = 0; r < p_.shards.size(); ++r) o.push_back(prefix::rank(int(r)) + name);
-    return o;
-  };
-  for (const char* t : {names::y, names::residual_out, names::saved_mean, names::saved_rstd})
-    if (has(t)) tensor_check(t, t, outputs(t));
-  if (s_.backward) {
-    tensor_check(names::dx, names::dx, outputs(names::dx));
-    if (p_.residual) tensor_check("dresidual", names::dx, outputs("dresidual"));
-    for (const char* t : {names::dgamma, names::dbeta}) {
-      if (!has(t)) continue;
-      if (s_.sync)
-        sync_parameter_gradient(t);
-      else
-        tensor_check(t, t, {t});
-    }
-  }
-  if (has(names::running_mean_step(1).c_str())) {
-    running_stats_check("running_mean", true);
-    running_stats_check("running_var", false);
-  }
-  if (s_.trajectory) tensor_check("eval_y", names::eval_y, {std::string(prefix::eval) + "y"});
-  if (s_.eval_single) eval_single_check();
-  if (s_.train_eval_identity)
-    bitwise_check("train_eval_identity", {{std::string(prefix::eval_mode) + "y", names::y}},
-                  "eval-mode output has the same bits as the training-mode output");
-  nan_placement_check();
-  determinism_check();
-  if (s_.batch_invariance) batch_invariance_check();
+  for (const CheckSpec& c : compare::check_table())
+    if (applies(c)) judge(c);
   return records_;
 }
 

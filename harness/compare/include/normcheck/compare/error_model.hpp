@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "normcheck/compare/check_table.hpp"
 #include "normcheck/compare/element_map.hpp"
 #include "normcheck/compare/group_stats.hpp"
 #include "normcheck/fixture/case.hpp"
@@ -37,11 +38,25 @@ class ErrorModel {
  public:
   explicit ErrorModel(const fixture::Case& c);
 
-  // Per-element bound of golden tensor `name` (a fixture golden name: y,
-  // residual_out, saved_mean, saved_rstd, dx, dgamma, dbeta,
-  // running_mean_stepK, running_var_stepK, eval_y, folded_weight,
-  // folded_bias). InputError for a tensor the case does not hold.
+  // Per-element bound of golden tensor `name`: the bound function of the
+  // check that owns that golden (check_table.hpp). InputError for a tensor
+  // the case does not hold or that no check bounds.
   std::vector<double> bound(std::string_view name) const;
+
+  // The bound functions of the check table, one per golden a backend's
+  // output is compared with (`step`: training step of per-step goldens).
+  std::vector<double> y_bound(std::span<const double> y, int step) const;
+  std::vector<double> residual_out_bound(std::span<const double> r, int step) const;
+  std::vector<double> saved_mean_bound(std::span<const double> mean, int step) const;
+  std::vector<double> saved_rstd_bound(std::span<const double> rstd, int step) const;
+  std::vector<double> dx_bound(std::span<const double> dx, int step) const;
+  std::vector<double> dgamma_bound(std::span<const double> dgamma, int step) const;
+  std::vector<double> dbeta_bound(std::span<const double> dbeta, int step) const;
+  std::vector<double> running_mean_bound(std::span<const double> mean, int step) const;
+  std::vector<double> running_var_bound(std::span<const double> var, int step) const;
+  std::vector<double> eval_y_bound(std::span<const double> y, int step) const;
+  std::vector<double> folded_weight_bound(std::span<const double> w, int step) const;
+  std::vector<double> folded_bias_bound(std::span<const double> b, int step) const;
 
   // Bound of conv(x, W') + b' computed by the harness from a backend's
   // folded parameters, against golden conv_bn_y: the folded parameters'
@@ -54,7 +69,8 @@ class ErrorModel {
   ConvResult folded_conv(std::span<const double> folded_weight,
                          std::span<const double> folded_bias) const;
 
-  // The dtype a backend writes tensor `name` in.
+  // The dtype a backend writes the output compared with golden `name` in
+  // (its role in the check table).
   numeric::DType dtype_of(std::string_view name) const;
 
   // The group of element `flat` of tensor `name`; nullopt for per-parameter
@@ -68,18 +84,13 @@ class ErrorModel {
   struct Units;
   std::vector<double> forward_bound(const GroupStats& s, std::span<const double> h,
                                     std::span<const double> y, bool from_running) const;
-  std::vector<double> backward_dx_bound(std::span<const double> dx) const;
-  std::vector<double> dgamma_bound(std::span<const double> dgamma) const;
-  std::vector<double> dbeta_bound(std::span<const double> dbeta) const;
-  std::vector<double> saved_mean_bound(std::span<const double> mean) const;
-  std::vector<double> saved_rstd_bound(std::span<const double> rstd) const;
   void running_bounds() const;  // fills running_mean_bounds_ / running_var_bounds_
-  std::vector<double> eval_y_bound(std::span<const double> y) const;
-  std::vector<double> folded_weight_bound(std::span<const double> w) const;
-  std::vector<double> folded_bias_bound(std::span<const double> b) const;
+  const std::vector<double>& running_step(const std::vector<std::vector<double>>& bounds,
+                                          int step) const;
 
   const std::vector<double>& golden(std::string_view name) const;
   const std::vector<double>& input(std::string_view name) const;  // empty when absent
+  const ElementMap& map() const;  // InputError for conv_bn
   double gamma_at(std::int64_t param) const;
   double beta_at(std::int64_t param) const;
   // Per-element error of the normalized value x-hat (see reports/README.md).
