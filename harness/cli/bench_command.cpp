@@ -6,17 +6,19 @@
 
 #include "command.hpp"
 #include "normcheck/bench/bench.hpp"
+#include "normcheck/model/op_traits.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::cli {
 
 namespace {
 
+// The normalizations (cbn has no kernel to time).
 model::Op parse_op(const std::string& name) {
-  for (const auto op : {model::Op::batch_norm, model::Op::layer_norm, model::Op::rms_norm,
-                        model::Op::group_norm, model::Op::instance_norm})
-    if (name == model::op_short_name(op) || name == model::op_name(op)) return op;
-  throw model::InputError(fmt::format("--ops: unknown op '{}' (ln, rms, bn, gn, in)", name));
+  const auto op = model::parse_op(name);
+  if (!op || !model::traits(*op).has_backward)
+    throw model::InputError(fmt::format("--ops: unknown op '{}' (ln, rms, bn, gn, in)", name));
+  return *op;
 }
 
 numeric::DType parse_dtype(const std::string& name) {

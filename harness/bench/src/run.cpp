@@ -8,6 +8,7 @@
 #include "median.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
 #include "normcheck/bench/bench.hpp"
+#include "normcheck/model/op_traits.hpp"
 
 namespace normcheck::bench {
 
@@ -22,25 +23,7 @@ struct Buffers {
 
   explicit Buffers(const model::Problem& p) {
     const auto& shape = p.shape;
-    const bool row_op = p.op == model::Op::layer_norm || p.op == model::Op::rms_norm;
-    const auto axis = std::ptrdiff_t(row_op ? p.resolved_norm_axis() : 0);
-    const std::vector<std::int64_t> params =
-        row_op ? std::vector<std::int64_t>(shape.begin() + axis, shape.end())
-               : std::vector<std::int64_t>{p.channels()};
-    std::vector<std::int64_t> saved;
-    switch (p.op) {
-      case model::Op::instance_norm:
-        saved = {p.batch(), p.channels()};
-        break;
-      case model::Op::group_norm:
-        saved = {p.batch(), p.groups};
-        break;
-      case model::Op::batch_norm:
-        saved = {p.channels()};
-        break;
-      default:
-        saved.assign(shape.begin(), shape.begin() + axis);
-    }
+    const std::vector<std::int64_t> params = model::param_shape(p), saved = model::stat_shape(p);
     model::Rng rng_x(p.seed, 1), rng_params(p.seed, 2), rng_dy(p.seed, 3);
     x = BenchTensor(p.data, shape);
     x.fill_uniform(rng_x, -1.0, 1.0);
@@ -49,12 +32,12 @@ struct Buffers {
     beta = BenchTensor(p.param, params);
     beta.fill_uniform(rng_params, -0.5, 0.5);
     if (p.has_running_stats()) {
-      running_mean = BenchTensor(p.stats, {p.channels()});
-      running_var = BenchTensor(p.stats, {p.channels()});
+      running_mean = BenchTensor(p.stats, model::running_stat_shape(p));
+      running_var = BenchTensor(p.stats, model::running_stat_shape(p));
       running_var.fill_uniform(rng_params, 0.5, 1.5);
     }
     y = BenchTensor(p.data, shape);
-    if (p.op != model::Op::rms_norm) saved_mean = BenchTensor(p.stats, saved);
+    if (model::traits(p.op).has_mean) saved_mean = BenchTensor(p.stats, saved);
     saved_rstd = BenchTensor(p.stats, saved);
     dy = BenchTensor(p.data, shape);
     dy.fill_uniform(rng_dy, -1.0, 1.0);

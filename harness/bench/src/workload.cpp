@@ -1,5 +1,7 @@
 #include "normcheck/bench/workload.hpp"
 
+#include "normcheck/model/op_traits.hpp"
+
 #include <fmt/format.h>
 
 namespace normcheck::bench {
@@ -13,7 +15,7 @@ double traffic_bytes(const model::Problem& p, Direction direction) {
   const double data = double(numeric::dtype_size(p.data));
   const double params = double(p.param_count()) * double(numeric::dtype_size(p.param));
   const double stats = double(p.stat_group_count()) * double(numeric::dtype_size(p.stats));
-  const bool row_op = p.op == model::Op::layer_norm || p.op == model::Op::rms_norm;
+  const bool row_op = model::traits(p.op).row_op;
   const double affine = double(p.scale) + double(p.shift);
   double tensors = 0.0, small = 0.0;
   if (direction == Direction::forward) {
@@ -46,7 +48,7 @@ model::Problem base_problem(model::Op op, numeric::DType dtype) {
 std::vector<Workload> workloads_for(model::Op op, numeric::DType dtype, int scale) {
   std::vector<model::Problem> problems;
   const std::int64_t s = std::max(1, scale);
-  if (op == model::Op::layer_norm || op == model::Op::rms_norm) {
+  if (model::traits(op).row_op) {
     for (std::int64_t cols : {768, 4096}) {
       auto p = base_problem(op, dtype);
       p.shape = {std::max<std::int64_t>(1, 8192 / s), cols};
@@ -67,7 +69,7 @@ std::vector<Workload> workloads_for(model::Op op, numeric::DType dtype, int scal
   for (const auto& p : problems) {
     model::validate(p);
     std::string label = fmt::format("{}", fmt::join(p.shape, "x"));
-    if (!(op == model::Op::layer_norm || op == model::Op::rms_norm))
+    if (!model::traits(op).row_op)
       label += p.layout == model::Layout::nchw ? " nchw" : " nhwc";
     for (const auto d : {Direction::forward, Direction::backward})
       out.push_back({p, d, label, traffic_bytes(p, d)});

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "normcheck/compare/precision.hpp"
+#include "normcheck/model/op_traits.hpp"
 #include "normcheck/fixture/schema.hpp"
 
 namespace normcheck::compare {
@@ -36,7 +37,7 @@ struct ErrorModel::Units {
 ErrorModel::ErrorModel(const fixture::Case& c) : problem_(c.problem) {
   for (const auto& [name, t] : c.inputs) inputs_.emplace(name, t.to_doubles());
   for (const auto& [name, t] : c.golden) golden_.emplace(name, t.to_doubles());
-  if (problem_.op == Op::conv_bn) return;
+  if (model::traits(problem_.op).grouping == model::Grouping::none) return;
   map_.emplace(problem_);
   h_ = input(names::x);
   const auto& residual = input(names::residual);
@@ -44,7 +45,7 @@ ErrorModel::ErrorModel(const fixture::Case& c) : problem_(c.problem) {
   from_running_ = fixture::normalizes_with_running_stats(problem_);
   stats_ = from_running_ ? running_group_stats(map(), h_, input(names::running_mean),
                                                input(names::running_var), problem_.eps)
-                         : batch_group_stats(map(), h_, problem_.eps, problem_.op == Op::rms_norm);
+                         : batch_group_stats(map(), h_, problem_.eps, !model::traits(problem_.op).has_mean);
 }
 
 const std::vector<double>& ErrorModel::golden(std::string_view name) const {
@@ -55,7 +56,7 @@ const std::vector<double>& ErrorModel::golden(std::string_view name) const {
   return it->second;
 }
 
-const ElementMap& ErrorModel::map() const {
+const model::ElementMap& ErrorModel::map() const {
   if (!map_)
     throw model::InputError(fmt::format("case {}: a conv_bn case has no statistic groups to bound",
                                         model::to_descriptor(problem_)));
@@ -228,16 +229,16 @@ void ErrorModel::running_bounds() const {
   const double m = problem_.momentum;
   const bool torch = problem_.momentum_convention == model::MomentumConvention::torch;
   const double w_old = torch ? 1.0 - m : m, w_new = torch ? m : 1.0 - m;
-  const ElementMap& map = this->map();
+  const model::ElementMap& map = this->map();
   const auto channels = std::size_t(map.channels());
   const double n = double(map.group_size()), red = reduction_factor(map.group_size());
   const double unbias =
       problem_.running_var_estimator == model::VarianceEstimator::unbiased && n > 1 ? n / (n - 1)
                                                                                     : 1.0;
   // Instance norm averages its per-instance statistics over the batch.
-  const double instances = problem_.op == Op::instance_norm ? double(map.samples()) : 1.0;
-  const double red_instances =
-      problem_.op == Op::instance_norm ? reduction_factor(map.samples()) : 0.0;
+  const bool per_instance = model::traits(problem_.op).grouping == model::Grouping::instance;
+  const double instances = per_instance ? double(map.samples()) : 1.0;
+  const double red_instances = per_instance ? reduction_factor(map.samples()) : 0.0;
 
   std::vector<double> prev_mean_bound(channels, 0.0), prev_var_bound(channels, 0.0);
   for (int k = 1; k <= problem_.steps; ++k) {

@@ -17,7 +17,7 @@ GroupStats sized(std::int64_t groups) {
   return s;
 }
 
-void fill_max_abs(const ElementMap& map, std::span<const double> h, GroupStats& s) {
+void fill_max_abs(const model::ElementMap& map, std::span<const double> h, GroupStats& s) {
   for (std::int64_t i = 0; i < map.elements(); ++i) {
     auto& m = s.max_abs[std::size_t(map.group_of(i))];
     const double a = std::fabs(h[std::size_t(i)]);
@@ -28,7 +28,7 @@ void fill_max_abs(const ElementMap& map, std::span<const double> h, GroupStats& 
 
 }  // namespace
 
-GroupStats batch_group_stats(const ElementMap& map, std::span<const double> h, double eps,
+GroupStats batch_group_stats(const model::ElementMap& map, std::span<const double> h, double eps,
                              bool rms) {
   const std::int64_t groups = map.groups();
   GroupStats s = sized(groups);
@@ -55,7 +55,7 @@ GroupStats batch_group_stats(const ElementMap& map, std::span<const double> h, d
   return s;
 }
 
-GroupStats running_group_stats(const ElementMap& map, std::span<const double> h,
+GroupStats running_group_stats(const model::ElementMap& map, std::span<const double> h,
                                std::span<const double> running_mean,
                                std::span<const double> running_var, double eps) {
   GroupStats s = sized(map.groups());

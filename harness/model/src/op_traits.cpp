@@ -9,13 +9,13 @@ namespace {
 
 // clang-format off
 constexpr std::array kOps{
-  //       op                 short  long             grouping                 row    mean   bwd    running
+  //       op                 short  long             grouping                 row    mean   bwd    track
   OpTraits{Op::batch_norm,    "bn",  "batch_norm",    Grouping::channel,       false, true,  true,  true},
   OpTraits{Op::layer_norm,    "ln",  "layer_norm",    Grouping::row,           true,  true,  true,  false},
   OpTraits{Op::rms_norm,      "rms", "rms_norm",      Grouping::row,           true,  false, true,  false},
   OpTraits{Op::group_norm,    "gn",  "group_norm",    Grouping::channel_group, false, true,  true,  false},
   OpTraits{Op::instance_norm, "in",  "instance_norm", Grouping::instance,      false, true,  true,  true},
-  OpTraits{Op::conv_bn,       "cbn", "conv_bn",       Grouping::none,          false, true,  false, true},
+  OpTraits{Op::conv_bn,       "cbn", "conv_bn",       Grouping::none,          false, true,  false, false},
 };
 // clang-format on
 
@@ -76,5 +76,12 @@ std::vector<std::int64_t> stat_shape(const Problem& p) {
 }
 
 std::vector<std::int64_t> running_stat_shape(const Problem& p) { return {channel_count(p)}; }
+
+std::vector<std::int64_t> conv_output_shape(const Problem& p) {
+  const auto& c = p.conv;
+  const std::int64_t oh = (p.shape[2] + 2 * c.pad - c.kernel_h) / c.stride + 1;
+  const std::int64_t ow = (p.shape[3] + 2 * c.pad - c.kernel_w) / c.stride + 1;
+  return {p.shape[0], c.out_channels, oh, ow};
+}
 
 }  // namespace normcheck::model

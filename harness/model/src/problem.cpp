@@ -1,5 +1,7 @@
 #include "normcheck/model/problem.hpp"
 
+#include "normcheck/model/op_traits.hpp"
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -10,10 +12,7 @@ namespace normcheck::model {
 
 namespace {
 
-bool is_channel_op(Op op) {
-  return op == Op::batch_norm || op == Op::group_norm || op == Op::instance_norm ||
-         op == Op::conv_bn;
-}
+bool is_channel_op(Op op) { return !traits(op).row_op; }
 
 int channel_dim(const Problem& p) {
   return p.layout == Layout::nchw ? 1 : int(p.shape.size()) - 1;
@@ -44,13 +43,12 @@ int Problem::resolved_norm_axis() const {
 }
 
 std::int64_t Problem::stat_group_count() const {
-  switch (op) {
-    case Op::batch_norm:
-    case Op::conv_bn: return channels();
-    case Op::instance_norm: return batch() * channels();
-    case Op::group_norm: return batch() * groups;
-    case Op::layer_norm:
-    case Op::rms_norm: return product(shape, 0, std::size_t(resolved_norm_axis()));
+  switch (traits(op).grouping) {
+    case Grouping::channel:
+    case Grouping::none: return channels();
+    case Grouping::instance: return batch() * channels();
+    case Grouping::channel_group: return batch() * groups;
+    case Grouping::row: return product(shape, 0, std::size_t(resolved_norm_axis()));
   }
   return 0;
 }
@@ -61,8 +59,7 @@ std::int64_t Problem::stat_group_size() const {
 }
 
 std::int64_t Problem::param_count() const {
-  if (op == Op::layer_norm || op == Op::rms_norm)
-    return product(shape, std::size_t(resolved_norm_axis()), shape.size());
+  if (traits(op).row_op) return product(shape, std::size_t(resolved_norm_axis()), shape.size());
   return channels();
 }
 
@@ -85,7 +82,7 @@ void validate(const Problem& p) {
   if (!(p.momentum >= 0.0 && p.momentum <= 1.0)) throw ProblemError("mom", fmt::format("is {}, must lie in [0, 1]", p.momentum));
   if (p.seed > (std::uint64_t(1) << 53)) throw ProblemError("seed", "must be at most 2^53");
 
-  const bool ln_like = p.op == Op::layer_norm || p.op == Op::rms_norm;
+  const bool ln_like = traits(p.op).row_op;
   if (ln_like) {
     const int axis = p.resolved_norm_axis();
     if (axis < 0 || axis >= rank)
@@ -105,10 +102,10 @@ void validate(const Problem& p) {
     throw ProblemError("g", "applies to gn only");
   }
 
-  if (p.track_running_stats && !(p.op == Op::batch_norm || p.op == Op::instance_norm))
+  if (p.track_running_stats && !traits(p.op).can_track_running_stats)
     throw ProblemError("track", "running statistics exist for bn and in only");
   const bool stats_from_running = p.mode != Mode::train &&
-      (p.op == Op::batch_norm || (p.op == Op::instance_norm && p.track_running_stats));
+      p.has_running_stats();
   if (p.mode == Mode::global_stats && !stats_from_running)
     throw ProblemError("mode", "global (use_global_stats) needs running statistics: bn, or in with track=1");
   if (p.op == Op::batch_norm && p.mode != Mode::train && !p.track_running_stats)
@@ -166,7 +163,7 @@ nc_problem to_abi(const Problem& p) {
   a.layout = p.layout == Layout::nchw ? NC_LAYOUT_NCHW : NC_LAYOUT_NHWC;
   a.ndim = int32_t(p.shape.size());
   for (std::size_t i = 0; i < p.shape.size() && i < NC_MAX_DIMS; ++i) a.shape[i] = p.shape[i];
-  a.norm_axis = (p.op == Op::layer_norm || p.op == Op::rms_norm) ? p.resolved_norm_axis() : 0;
+  a.norm_axis = traits(p.op).row_op ? p.resolved_norm_axis() : 0;
   a.groups = p.groups;
   a.data_dtype = numeric::to_dlpack(p.data);
   a.param_dtype = numeric::to_dlpack(p.param);

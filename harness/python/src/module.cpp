@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "normcheck/backend.h"
+#include "normcheck/compare/check_table.hpp"
 #include "normcheck/compare/tolerances.hpp"
 #include "normcheck/fixture/case.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
@@ -83,13 +84,13 @@ Tensor from_numpy(const std::string& name, const py::array& in, DType want) {
   return t;
 }
 
-// The dtype a backend writes each output in (fixtures/README.md).
-DType output_dtype(const model::Problem& p, const std::string& name) {
-  static const std::set<std::string> params{"dgamma", "dbeta", "folded_bias"};
-  static const std::set<std::string> stats{"saved_mean", "saved_rstd"};
-  if (params.contains(name)) return p.param;
-  if (stats.contains(name) || name.starts_with("running_")) return p.stats;
-  return p.data;
+// The check that reads golden `name`, from the check table (its dtype role
+// and the call that writes it).
+const compare::CheckSpec& check_of_golden(const Case& c, const std::string& name) {
+  const auto owner = compare::owner_of_golden(name);
+  if (owner.check == nullptr || !owner.check->output)
+    throw py::key_error("'" + name + "' is not a golden output a backend writes for " + c.descriptor());
+  return *owner.check;
 }
 
 py::dict problem_dict(const model::Problem& p) {
@@ -447,14 +448,15 @@ std::vector<report::Record> check(const Case& c, const std::map<std::string, py:
   forward.name = "forward";
   backward.name = "backward";
   forward.finished = backward.finished = true;
-  static const std::set<std::string> backward_outputs{"dx", "dgamma", "dbeta", "dresidual"};
   for (const auto& [name, array] : outputs) {
     if (!c.golden.contains(name))
       throw py::key_error("'" + name + "' is not a golden output of " + c.descriptor());
-    auto& call = backward_outputs.contains(name) ? backward : forward;
+    const compare::CheckSpec& check = check_of_golden(c, name);
+    auto& call = compare::spec(*check.output).call == compare::Call::backward ? backward : forward;
     call.expected.push_back(name);
     call.outputs.push_back(name);
-    r.outputs.emplace(name, from_numpy(name, array, output_dtype(c.problem, name)));
+    r.outputs.emplace(name,
+                      from_numpy(name, array, compare::dtype_of(check.role, c.problem)));
   }
   for (auto* call : {&forward, &backward})
     if (!call->expected.empty()) r.calls.push_back(*call);
@@ -529,7 +531,8 @@ PYBIND11_MODULE(_normcheck, m) {
       .def_property_readonly("certified", [](const Case& c) { return c.provenance.certified; })
       .def("output_dtype",
            [](const Case& c, const std::string& name) {
-             return std::string(numeric::dtype_name(output_dtype(c.problem, name)));
+             const auto& check = check_of_golden(c, name);
+             return std::string(numeric::dtype_name(compare::dtype_of(check.role, c.problem)));
            })
       .def("__repr__", [](const Case& c) { return "<normcheck.Case " + c.descriptor() + ">"; });
 

@@ -13,6 +13,7 @@
 
 #include "normcheck/compare/check_table.hpp"
 #include "normcheck/fixture/schema.hpp"
+#include "normcheck/model/op_traits.hpp"
 #include "normcheck/runner/guarded_buffer.hpp"
 #include "normcheck/runner/in_process_group.hpp"
 #include "normcheck/runner/scenarios.hpp"
@@ -279,8 +280,8 @@ ForwardIO Executor::make_forward(const Problem& call, const Tensor& x, std::int6
   };
   io.y = offered(Output::y, call.shape);
   io.residual_out = offered(Output::residual_out, call.shape);
-  io.saved_mean = offered(Output::saved_mean, fixture::stat_shape(call));
-  io.saved_rstd = offered(Output::saved_rstd, fixture::stat_shape(call));
+  io.saved_mean = offered(Output::saved_mean, model::stat_shape(call));
+  io.saved_rstd = offered(Output::saved_rstd, model::stat_shape(call));
   return io;
 }
 
@@ -295,8 +296,8 @@ BackwardIO Executor::make_backward(const Problem& call, std::int64_t first_row) 
   };
   io.dx = offered(Output::dx, call.shape);
   io.dresidual = offered(Output::dresidual, call.shape);
-  io.dgamma = offered(Output::dgamma, fixture::param_shape(call));
-  io.dbeta = offered(Output::dbeta, fixture::param_shape(call));
+  io.dgamma = offered(Output::dgamma, model::param_shape(call));
+  io.dbeta = offered(Output::dbeta, model::param_shape(call));
   return io;
 }
 

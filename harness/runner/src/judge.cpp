@@ -12,6 +12,7 @@
 #include "normcheck/compare/check_table.hpp"
 #include "normcheck/compare/error_model.hpp"
 #include "normcheck/compare/metrics.hpp"
+#include "normcheck/model/element_map.hpp"
 #include "normcheck/runner/guarded_buffer.hpp"
 #include "normcheck/runner/scenarios.hpp"
 
@@ -250,7 +251,7 @@ Record Judge::measure(const CheckSpec& c, const std::vector<Piece>& pieces) {
   if (m.worst && worst_piece != nullptr) {
     report::WorstElement w;
     w.tensor = worst_piece->tensor;
-    w.index = compare::unravel(m.worst->flat, worst_piece->shape);
+    w.index = model::unravel(m.worst->flat, worst_piece->shape);
     w.golden = m.worst->golden;
     w.actual = m.worst->actual;
     w.bound = m.worst->bound;
@@ -269,7 +270,7 @@ Record Judge::measure(const CheckSpec& c, const std::vector<Piece>& pieces) {
         "{} of {} elements never written (first: {} {})", m.unwritten, m.elements,
         first_unwritten->tensor,
         fmt::format("{}",
-                    fmt::join(compare::unravel(first_unwritten_at, first_unwritten->shape), ","))));
+                    fmt::join(model::unravel(first_unwritten_at, first_unwritten->shape), ","))));
   if (!(m.bound_ratio <= limit.max_bound_ratio))
     problems.push_back(
         fmt::format("bound ratio {:.4g} > tolerance {:.4g}", m.bound_ratio, limit.max_bound_ratio));
@@ -474,7 +475,7 @@ void Judge::bitwise_check(const CheckSpec& c,
       if (count > 0)
         differences.push_back(fmt::format("{}: {} of {} elements differ (first at [{}])", output,
                                           count, a.count(),
-                                          fmt::join(compare::unravel(first, a.shape), ",")));
+                                          fmt::join(model::unravel(first, a.shape), ",")));
     }
     r.elements = elements;
     r.status = differences.empty() ? Status::pass : Status::fail;

@@ -1,27 +1,28 @@
 #include "normcheck/runner/scenarios.hpp"
 
 #include "normcheck/fixture/schema.hpp"
+#include "normcheck/model/op_traits.hpp"
 
 namespace normcheck::runner {
-
-using model::Op;
 
 Scenarios scenarios_for(const fixture::Case& c) {
   const model::Problem& p = c.problem;
   Scenarios s;
-  s.conv_bn = p.op == Op::conv_bn;
+  const model::OpTraits& op = model::traits(p.op);
+  s.conv_bn = op.grouping == model::Grouping::none;
   if (s.conv_bn) return s;
   s.sync = !p.shards.empty();
   s.backward = c.golden.contains(fixture::names::dx) && c.inputs.contains(fixture::names::dy);
   s.trajectory = p.steps > 1 && c.golden.contains(fixture::names::eval_y) && !s.sync;
   const bool running = fixture::normalizes_with_running_stats(p);
   s.eval_single = (s.trajectory || running) && p.batch() >= 2;
-  const bool ln_like = p.op == Op::layer_norm || p.op == Op::rms_norm;
-  s.train_eval_identity =
-      p.mode == model::Mode::train && !s.sync &&
-      (ln_like || p.op == Op::group_norm || (p.op == Op::instance_norm && !p.track_running_stats));
-  const bool per_sample = (ln_like && p.resolved_norm_axis() >= 1) || p.op == Op::group_norm ||
-                          p.op == Op::instance_norm || (p.op == Op::batch_norm && running);
+  // Statistics from the batch in every mode: nothing running to switch to.
+  s.train_eval_identity = p.mode == model::Mode::train && !s.sync && !p.has_running_stats();
+  // Groups within one sample (or constants): each sample's output is its own.
+  const bool per_sample = (op.grouping == model::Grouping::row && p.resolved_norm_axis() >= 1) ||
+                          op.grouping == model::Grouping::channel_group ||
+                          op.grouping == model::Grouping::instance ||
+                          (op.grouping == model::Grouping::channel && running);
   s.batch_invariance = per_sample && !s.sync && p.batch() >= 2;
   s.sub_batch_first = p.batch() / 2;
   return s;

@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "normcheck/compare/check_table.hpp"
-#include "normcheck/compare/element_map.hpp"
+#include "normcheck/model/element_map.hpp"
 #include "normcheck/compare/group_stats.hpp"
 #include "normcheck/fixture/case.hpp"
 
@@ -90,7 +90,7 @@ class ErrorModel {
 
   const std::vector<double>& golden(std::string_view name) const;
   const std::vector<double>& input(std::string_view name) const;  // empty when absent
-  const ElementMap& map() const;  // InputError for conv_bn
+  const model::ElementMap& map() const;  // InputError for conv_bn
   double gamma_at(std::int64_t param) const;
   double beta_at(std::int64_t param) const;
   // Per-element error of the normalized value x-hat (see reports/README.md).
@@ -99,7 +99,7 @@ class ErrorModel {
   model::Problem problem_;
   std::map<std::string, std::vector<double>, std::less<>> inputs_, golden_;
   std::vector<double> h_;  // x, or x + residual
-  std::optional<ElementMap> map_;
+  std::optional<model::ElementMap> map_;
   GroupStats stats_;  // of the main batch, with the statistics that normalize it
   bool from_running_ = false;
   mutable std::vector<std::vector<double>> running_mean_bounds_, running_var_bounds_;

@@ -8,7 +8,7 @@
 #include <span>
 #include <vector>
 
-#include "normcheck/compare/element_map.hpp"
+#include "normcheck/model/element_map.hpp"
 
 namespace normcheck::compare {
 
@@ -24,12 +24,12 @@ struct GroupStats {
 };
 
 // Batch statistics of h (x, or x + residual). rms: mean 0, rstd from mean(h^2).
-GroupStats batch_group_stats(const ElementMap& map, std::span<const double> h, double eps,
+GroupStats batch_group_stats(const model::ElementMap& map, std::span<const double> h, double eps,
                              bool rms);
 
 // Eval / use_global_stats: group g normalizes with running statistics of its
 // channel; sigma is 0 (no reduction happens).
-GroupStats running_group_stats(const ElementMap& map, std::span<const double> h,
+GroupStats running_group_stats(const model::ElementMap& map, std::span<const double> h,
                                std::span<const double> running_mean,
                                std::span<const double> running_var, double eps);
 

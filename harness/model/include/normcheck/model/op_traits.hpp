@@ -6,7 +6,7 @@
 //
 // The reference (reference/) and the backends (impls/) keep their own
 // geometry on purpose: they are the independent implementations the harness
-// checks (tests/element_map_agreement_test.cpp holds them to this one).
+// checks (harness/fixture/tests/element_map_agreement_test.cpp holds them to it).
 #pragma once
 
 #include <cstdint>
@@ -37,7 +37,7 @@ struct OpTraits {
   bool row_op;        // normalizes trailing dims (ln/rms); else channels (N, C, spatial)
   bool has_mean;      // subtracts a mean (all but rms)
   bool has_backward;  // all but cbn
-  bool running_stats_possible;  // bn; in with track=1
+  bool can_track_running_stats;  // track=1 allowed: bn (its default), in
 };
 
 std::span<const OpTraits> op_table();
@@ -52,5 +52,6 @@ std::string op_names_list();
 std::vector<std::int64_t> param_shape(const Problem& p);  // gamma, beta (cbn: one per out channel)
 std::vector<std::int64_t> stat_shape(const Problem& p);   // saved stats, kappa
 std::vector<std::int64_t> running_stat_shape(const Problem& p);
+std::vector<std::int64_t> conv_output_shape(const Problem& p);  // cbn: N, OC, OH, OW
 
 }  // namespace normcheck::model

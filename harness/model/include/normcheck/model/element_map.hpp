@@ -2,15 +2,19 @@
 // group (one saved mean/rstd), its affine parameter (one gamma/beta), its
 // channel (one running statistic) and its sample (dim 0). Every op is viewed
 // as (n, c, s): bn/in/gn as (N, C, spatial) in either layout, ln/rms as
-// (rows, row length, 1) so that "channel" is the position in the row.
+// (rows, row length, 1) so that "channel" is the position in the row. The
+// harness's one element -> group map (op_traits.hpp says how each op groups);
+// the reference and the backends keep their own, held to this one by
+// harness/fixture/tests/element_map_agreement_test.cpp.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "normcheck/model/op_traits.hpp"
 #include "normcheck/model/problem.hpp"
 
-namespace normcheck::compare {
+namespace normcheck::model {
 
 class ElementMap {
  public:
@@ -42,7 +46,7 @@ class ElementMap {
   }
   std::int64_t group(std::int64_t row, std::int64_t channel) const;
 
-  model::Op op_;
+  Grouping grouping_;
   std::int64_t n_ = 1, c_ = 1, s_ = 1;  // canonical view
   std::int64_t groups_per_sample_ = 1;  // gn
   std::int64_t samples_ = 1;            // dim 0
@@ -52,4 +56,4 @@ class ElementMap {
 // Unravels a flat row-major index into a multi-dimensional one.
 std::vector<std::int64_t> unravel(std::int64_t flat, const std::vector<std::int64_t>& shape);
 
-}  // namespace normcheck::compare
+}  // namespace normcheck::model

@@ -1,16 +1,14 @@
-#include "normcheck/compare/element_map.hpp"
+#include "normcheck/model/element_map.hpp"
 
 #include <stdexcept>
 
-namespace normcheck::compare {
+namespace normcheck::model {
 
-using model::Op;
-
-ElementMap::ElementMap(const model::Problem& p) : op_(p.op) {
-  if (p.op == Op::conv_bn)
+ElementMap::ElementMap(const Problem& p) : grouping_(traits(p.op).grouping) {
+  if (grouping_ == Grouping::none)
     throw std::invalid_argument("ElementMap: conv_bn has no statistic groups");
   samples_ = p.batch();
-  if (p.op == Op::layer_norm || p.op == Op::rms_norm) {
+  if (grouping_ == Grouping::row) {
     const auto axis = std::size_t(p.resolved_norm_axis());
     n_ = 1;
     for (std::size_t i = 0; i < axis; ++i) n_ *= p.shape[i];
@@ -19,41 +17,45 @@ ElementMap::ElementMap(const model::Problem& p) : op_(p.op) {
     s_ = 1;
     return;
   }
-  channels_last_ = p.layout == model::Layout::nhwc;
+  channels_last_ = p.layout == Layout::nhwc;
   n_ = p.batch();
   c_ = p.channels();
   s_ = p.element_count() / (n_ * c_);
-  if (p.op == Op::group_norm) groups_per_sample_ = p.groups;
+  if (grouping_ == Grouping::channel_group) groups_per_sample_ = p.groups;
 }
 
 std::int64_t ElementMap::groups() const {
-  switch (op_) {
-    case Op::batch_norm:
+  switch (grouping_) {
+    case Grouping::channel:
       return c_;
-    case Op::instance_norm:
+    case Grouping::instance:
       return n_ * c_;
-    case Op::group_norm:
+    case Grouping::channel_group:
       return n_ * groups_per_sample_;
-    default:
-      return n_;  // ln/rms: one group per row
+    case Grouping::row:
+    case Grouping::none:
+      break;
   }
+  return n_;  // one group per row
 }
 
 std::int64_t ElementMap::group(std::int64_t row, std::int64_t channel) const {
-  switch (op_) {
-    case Op::batch_norm:
+  switch (grouping_) {
+    case Grouping::channel:
       return channel;
-    case Op::instance_norm:
+    case Grouping::instance:
       return row * c_ + channel;
-    case Op::group_norm:
+    case Grouping::channel_group:
       return row * groups_per_sample_ + channel / (c_ / groups_per_sample_);
-    default:
-      return row;
+    case Grouping::row:
+    case Grouping::none:
+      break;
   }
+  return row;
 }
 
 std::int64_t ElementMap::channel_of_group(std::int64_t g) const {
-  return op_ == Op::instance_norm ? g % c_ : g;
+  return grouping_ == Grouping::instance ? g % c_ : g;
 }
 
 std::vector<std::int64_t> unravel(std::int64_t flat, const std::vector<std::int64_t>& shape) {
@@ -65,4 +67,4 @@ std::vector<std::int64_t> unravel(std::int64_t flat, const std::vector<std::int6
   return index;
 }
 
-}  // namespace normcheck::compare
+}  // namespace normcheck::model
