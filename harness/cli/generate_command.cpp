@@ -17,6 +17,7 @@
 #include "normcheck/fixture/progress.hpp"
 #include "normcheck/fixture/schema.hpp"
 #include "normcheck/fixture/suite.hpp"
+#include "normcheck/runner/locations.hpp"
 
 namespace normcheck::cli {
 
@@ -92,7 +93,7 @@ Outcome parse_report(const std::string& line) {
 
 int run_generate(const GenerateOptions& opt) {
   const std::filesystem::path suites_dir =
-      opt.suites_dir.empty() ? fx::default_suites_dir() : std::filesystem::path(opt.suites_dir);
+      opt.suites_dir.empty() ? runner::suites_dir() : std::filesystem::path(opt.suites_dir);
   const auto suite_file = fx::resolve_suite(opt.suite, suites_dir);
   const fx::Suite suite = fx::load_suite(suite_file);
   if (opt.list) {

@@ -97,15 +97,7 @@ int run(const RunArgs& a) {
   if (!std::filesystem::is_directory(dir))
     throw model::InputError(fmt::format("--fixtures {}: no such directory", dir.string()));
 
-  std::string tolerance_source = "built-in (every check at bound ratio 1)";
-  compare::Tolerances tolerances = compare::Tolerances::builtin();
-  if (!a.tolerances.empty()) {
-    tolerances = compare::Tolerances::load(a.tolerances);
-    tolerance_source = a.tolerances;
-  } else if (std::filesystem::exists(runner::default_tolerance_file())) {
-    tolerances = compare::Tolerances::load(runner::default_tolerance_file());
-    tolerance_source = runner::default_tolerance_file().string();
-  }
+  const auto [tolerances, tolerance_source] = runner::run_tolerances(a.tolerances);
 
   std::vector<backend::LoadedBackend> loaded;
   for (const auto& name : a.backends) {

@@ -15,6 +15,7 @@
 #include "normcheck/fixture/progress.hpp"
 #include "normcheck/fixture/schema.hpp"
 #include "normcheck/fixture/suite.hpp"
+#include "normcheck/runner/locations.hpp"
 
 namespace normcheck::cli {
 
@@ -89,7 +90,7 @@ int run_verify(const VerifyOptions& opt) {
   std::optional<fx::Suite> suite;
   if (!opt.suite.empty()) {
     const std::filesystem::path dir =
-        opt.suites_dir.empty() ? fx::default_suites_dir() : std::filesystem::path(opt.suites_dir);
+        opt.suites_dir.empty() ? runner::suites_dir() : std::filesystem::path(opt.suites_dir);
     suite = fx::load_suite(fx::resolve_suite(opt.suite, dir));
   }
 

@@ -60,15 +60,7 @@ std::filesystem::path fixture_dir(const RunMpiOptions& o) {
       throw model::InputError(fmt::format("--fixtures {}: no such directory", o.fixtures));
     return o.fixtures;
   }
-  if (o.suite != "syncbn") return runner::suite_fixture_dir(o.suite);
-  // Generated on demand, like nightly: small, but made by the reference.
-  const auto dir = runner::project_root() / ".cache" / "fixtures" / "syncbn";
-  if (!std::filesystem::is_directory(dir))
-    throw model::InputError(
-        fmt::format("the syncbn suite is generated, not committed, and {} does not exist; "
-                    "generate it first: build/normcheck generate --suite syncbn --out {}",
-                    dir.string(), dir.string()));
-  return dir;
+  return runner::suite_fixture_dir(o.suite);
 }
 
 // Everything a run needs before its first case, the same on every rank.
@@ -87,13 +79,9 @@ Setup load_setup(const RunMpiOptions& o, int ranks) {
   if (o.backends.empty()) throw model::InputError("give at least one --backend");
   Setup s;
   s.dir = fixture_dir(o);
-  if (!o.tolerances.empty()) {
-    s.tolerances = compare::Tolerances::load(o.tolerances);
-    s.tolerance_source = o.tolerances;
-  } else if (std::filesystem::exists(runner::default_tolerance_file())) {
-    s.tolerances = compare::Tolerances::load(runner::default_tolerance_file());
-    s.tolerance_source = runner::default_tolerance_file().string();
-  }
+  auto [tolerances, source] = runner::run_tolerances(o.tolerances);
+  s.tolerances = std::move(tolerances);
+  s.tolerance_source = std::move(source);
   for (const auto& name : o.backends) s.backends.push_back(backend::LoadedBackend::load(name));
   s.cases = std::make_unique<runner::FixtureDirectory>(s.dir);
   const auto candidates = runner::select_cases(*s.cases, runner::Selection{o.filter, 1, 1});

@@ -40,23 +40,15 @@ _DEFAULT = object()
 
 
 def suite_dir(name: str) -> Path:
-    """The fixture folder of a named suite (quick: committed; nightly: generated)."""
-    if name == "quick":
-        d = DATA_ROOT / "fixtures" / "golden" / "quick"
-    elif name == "nightly":
-        d = DATA_ROOT / ".cache" / "fixtures" / "nightly"
-    else:
-        raise ValueError(f"unknown suite '{name}' (quick, nightly; or give a fixture folder)")
-    if not d.is_dir():
-        raise ValueError(f"suite '{name}': {d} does not exist"
-                         + (" (generate it: normcheck generate --suite nightly --out " + str(d) + ")"
-                            if name == "nightly" else ""))
-    return d
+    """The fixture folder of a named suite (quick: committed; the others:
+    generated into .cache/fixtures/NAME). ValueError for an unknown suite or
+    a missing folder, with the command that generates it."""
+    return Path(_normcheck.suite_dir(name, DATA_ROOT))
 
 
 def default_tolerances() -> Path | None:
     """reports/tolerances/default.toml of this normcheck, when present."""
-    f = DATA_ROOT / "reports" / "tolerances" / "default.toml"
+    f = Path(_normcheck.default_tolerance_file(DATA_ROOT))
     return f if f.is_file() else None
 
 

@@ -35,6 +35,7 @@
 #include "normcheck/runner/child_report.hpp"
 #include "normcheck/runner/executor.hpp"
 #include "normcheck/runner/judge.hpp"
+#include "normcheck/runner/locations.hpp"
 
 namespace py = pybind11;
 using namespace normcheck;
@@ -583,6 +584,19 @@ PYBIND11_MODULE(_normcheck, m) {
         py::arg("fixtures"), py::arg("tolerances"), py::arg("command"), py::arg("cases"),
         py::arg("started"));
   m.def("utc_now", &report::utc_now);
+  // runner/locations.hpp, under the package's data root (the CLI's own
+  // root comes from its binary, which here is the Python interpreter).
+  m.def(
+      "suite_dir",
+      [](const std::string& name, const std::filesystem::path& root) {
+        return runner::suite_fixture_dir(name, root);
+      },
+      py::arg("name"), py::arg("root"),
+      "The fixture folder of a named suite under data root `root`.");
+  m.def(
+      "default_tolerance_file",
+      [](const std::filesystem::path& root) { return runner::default_tolerance_file(root); },
+      py::arg("root"));
   m.attr("NC_OK") = int(NC_OK);
   m.attr("NC_UNSUPPORTED") = int(NC_UNSUPPORTED);
   m.attr("NC_INVALID_ARGUMENT") = int(NC_INVALID_ARGUMENT);

@@ -2,11 +2,19 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::runner {
+
+namespace {
+
+constexpr std::string_view kCommittedSuite = "quick";
+
+}  // namespace
 
 std::filesystem::path project_root() {
   if (const char* env = std::getenv("NORMCHECK_ROOT"); env != nullptr && *env != '\0') return env;
@@ -22,33 +30,58 @@ std::filesystem::path project_root() {
   return NORMCHECK_SOURCE_DIR;
 }
 
-std::filesystem::path suite_fixture_dir(std::string_view suite) {
-  const auto root = project_root();
-  if (suite == "quick") {
-    const auto dir = root / "fixtures" / "golden" / "quick";
-    if (!std::filesystem::is_directory(dir))
-      throw model::InputError(
-          fmt::format("the quick suite's fixtures are missing: {} (they are committed; "
-                      "regenerate with `build/normcheck generate --suite quick --out {}`)",
-                      dir.string(), dir.string()));
-    return dir;
-  }
-  if (suite == "nightly") {
-    const auto dir = root / ".cache" / "fixtures" / "nightly";
-    if (!std::filesystem::is_directory(dir))
-      throw model::InputError(
-          fmt::format("the nightly suite is generated, not committed, and {} does not exist; "
-                      "generate it first (takes a while): build/normcheck generate --suite "
-                      "nightly --out {}",
-                      dir.string(), dir.string()));
-    return dir;
-  }
-  throw model::InputError(
-      fmt::format("unknown suite '{}' (quick, nightly; or give --fixtures DIR)", suite));
+std::filesystem::path suites_dir(const std::filesystem::path& root) {
+  return root / "fixtures" / "suites";
 }
 
-std::filesystem::path default_tolerance_file() {
-  return project_root() / "reports" / "tolerances" / "default.toml";
+SuiteLocation locate_suite(std::string_view name, const std::filesystem::path& root) {
+  SuiteLocation s;
+  s.name = std::string(name);
+  s.definition = suites_dir(root) / (s.name + ".txt");
+  std::error_code ec;
+  if (name.empty() || name.find('/') != std::string_view::npos ||
+      !std::filesystem::is_regular_file(s.definition, ec)) {
+    std::vector<std::string> known;
+    for (const auto& e : std::filesystem::directory_iterator(suites_dir(root), ec))
+      if (e.path().extension() == ".txt") known.push_back(e.path().stem().string());
+    std::sort(known.begin(), known.end());
+    throw model::InputError(fmt::format("unknown suite '{}' ({}; or give --fixtures DIR)", name,
+                                        fmt::join(known, ", ")));
+  }
+  s.committed = name == kCommittedSuite;
+  s.fixtures = s.committed ? root / "fixtures" / "golden" / s.name
+                           : root / ".cache" / "fixtures" / s.name;
+  return s;
+}
+
+std::filesystem::path suite_fixture_dir(std::string_view name, const std::filesystem::path& root) {
+  const SuiteLocation s = locate_suite(name, root);
+  if (std::filesystem::is_directory(s.fixtures)) return s.fixtures;
+  if (s.committed)
+    throw model::InputError(
+        fmt::format("the {} suite's fixtures are missing: {} (they are committed; "
+                    "regenerate with `build/normcheck generate --suite {} --out {}`)",
+                    s.name, s.fixtures.string(), s.name, s.fixtures.string()));
+  throw model::InputError(
+      fmt::format("the {} suite is generated, not committed, and {} does not exist; "
+                  "generate it first: build/normcheck generate --suite {} --out {}",
+                  s.name, s.fixtures.string(), s.name, s.fixtures.string()));
+}
+
+std::filesystem::path default_tolerance_file(const std::filesystem::path& root) {
+  return root / "reports" / "tolerances" / "default.toml";
+}
+
+RunTolerances run_tolerances(const std::string& file) {
+  RunTolerances t;
+  if (!file.empty()) {
+    t.tolerances = compare::Tolerances::load(file);
+    t.source = file;
+  } else if (const auto fallback = default_tolerance_file(); std::filesystem::exists(fallback)) {
+    t.tolerances = compare::Tolerances::load(fallback);
+    t.source = fallback.string();
+  }
+  return t;
 }
 
 }  // namespace normcheck::runner
