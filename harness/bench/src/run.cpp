@@ -8,6 +8,7 @@
 #include "median.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
 #include "normcheck/bench/bench.hpp"
+#include "normcheck/backend/problem_abi.hpp"
 #include "normcheck/model/op_traits.hpp"
 
 namespace normcheck::bench {
@@ -127,7 +128,7 @@ Report run(const Options& options, void (*progress)(const Result&)) {
       const auto workloads = workloads_for(op, dtype, options.scale);
       for (std::size_t w = 0; w < workloads.size(); w += 2) {  // (forward, backward) pairs
         Buffers buffers(workloads[w].problem);
-        const nc_problem abi = model::to_abi(workloads[w].problem);
+        const nc_problem abi = backend::to_abi(workloads[w].problem);
         for (const auto& b : backends) {
           const auto& table = b.table();
           char message[512] = "";

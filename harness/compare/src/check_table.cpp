@@ -7,6 +7,7 @@
 #include "normcheck/compare/error_model.hpp"
 #include "normcheck/fixture/case.hpp"
 #include "normcheck/fixture/schema.hpp"
+#include "normcheck/model/op_traits.hpp"
 
 namespace normcheck::compare {
 
@@ -19,7 +20,7 @@ bool always(const model::Problem&) { return true; }
 bool with_residual(const model::Problem& p) { return p.residual; }
 // Saved statistics are offered in every mode (a backward needs them); only
 // those a golden holds are checked. rms_norm has no mean.
-bool with_mean(const model::Problem& p) { return p.op != model::Op::rms_norm; }
+bool with_mean(const model::Problem& p) { return model::traits(p.op).has_mean; }
 bool updating_running_stats(const model::Problem& p) {
   return fixture::updates_running_stats(p);
 }

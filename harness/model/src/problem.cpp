@@ -1,5 +1,7 @@
 #include "normcheck/model/problem.hpp"
 
+#include "normcheck/backend.h"  // NC_MAX_DIMS
+
 #include "normcheck/model/op_traits.hpp"
 
 #include <fmt/format.h>
@@ -147,36 +149,6 @@ void validate(const Problem& p) {
   } else if (p.conv.out_channels != 0) {
     throw ProblemError("oc", "applies to cbn only");
   }
-}
-
-nc_problem to_abi(const Problem& p) {
-  nc_problem a{};
-  a.struct_size = sizeof(nc_problem);
-  switch (p.op) {
-    case Op::batch_norm: a.op = NC_OP_BATCH_NORM; break;
-    case Op::layer_norm: a.op = NC_OP_LAYER_NORM; break;
-    case Op::rms_norm: a.op = NC_OP_RMS_NORM; break;
-    case Op::group_norm: a.op = NC_OP_GROUP_NORM; break;
-    case Op::instance_norm: a.op = NC_OP_INSTANCE_NORM; break;
-    case Op::conv_bn: a.op = NC_OP_CONV_BN_FOLD; break;
-  }
-  a.layout = p.layout == Layout::nchw ? NC_LAYOUT_NCHW : NC_LAYOUT_NHWC;
-  a.ndim = int32_t(p.shape.size());
-  for (std::size_t i = 0; i < p.shape.size() && i < NC_MAX_DIMS; ++i) a.shape[i] = p.shape[i];
-  a.norm_axis = traits(p.op).row_op ? p.resolved_norm_axis() : 0;
-  a.groups = p.groups;
-  a.data_dtype = numeric::to_dlpack(p.data);
-  a.param_dtype = numeric::to_dlpack(p.param);
-  a.stats_dtype = numeric::to_dlpack(p.stats);
-  a.eps = p.eps;
-  a.momentum = p.momentum;
-  a.momentum_convention = p.momentum_convention == MomentumConvention::torch ? NC_MOMENTUM_TORCH : NC_MOMENTUM_PADDLE;
-  a.running_var_estimator = p.running_var_estimator == VarianceEstimator::unbiased ? NC_VARIANCE_UNBIASED : NC_VARIANCE_BIASED;
-  a.mode = p.mode == Mode::train ? NC_MODE_TRAIN : p.mode == Mode::eval ? NC_MODE_EVAL : NC_MODE_GLOBAL_STATS;
-  const auto flag = [](bool on, unsigned bit) { return on ? bit : 0u; };
-  a.flags = flag(p.scale, NC_FLAG_SCALE) | flag(p.shift, NC_FLAG_SHIFT) |
-            flag(p.track_running_stats, NC_FLAG_TRACK_RUNNING_STATS) | flag(p.residual, NC_FLAG_RESIDUAL);
-  return a;
 }
 
 }  // namespace normcheck::model

@@ -13,6 +13,7 @@
 
 #include "normcheck/compare/check_table.hpp"
 #include "normcheck/fixture/schema.hpp"
+#include "normcheck/backend/problem_abi.hpp"
 #include "normcheck/model/op_traits.hpp"
 #include "normcheck/runner/guarded_buffer.hpp"
 #include "normcheck/runner/in_process_group.hpp"
@@ -57,6 +58,15 @@ std::optional<GuardedBuffer> maybe_input(const Tensor* t) {
 
 DLTensor* dl(std::optional<GuardedBuffer>& b) {
   return b ? b->tensor() : nullptr;
+}
+
+// An output buffer of the table's dtype for `o`, when the call has `o`.
+std::optional<GuardedBuffer> offered(Output o, const Problem& call,
+                                     std::vector<std::int64_t> shape) {
+  std::optional<GuardedBuffer> b;
+  if (compare::present(o, call))
+    b = GuardedBuffer::output(compare::dtype_of(compare::spec(o).role, call), std::move(shape));
+  return b;
 }
 
 Problem with_batch(Problem p, std::int64_t rows, model::Mode mode) {
@@ -259,7 +269,7 @@ ForwardIO Executor::make_forward(const Problem& call, const Tensor& x, std::int6
                                  std::optional<GuardedBuffer> running_var) const {
   ForwardIO io;
   io.problem = call;
-  io.abi = model::to_abi(call);
+  io.abi = backend::to_abi(call);
   const std::int64_t rows = call.shape[0];
   io.x = GuardedBuffer::input_rows(x, first_row, rows);
   if (const Tensor* r = find(c_.inputs, names::residual))
@@ -272,32 +282,20 @@ ForwardIO Executor::make_forward(const Problem& call, const Tensor& x, std::int6
     io.running_var =
         running_var ? std::move(running_var) : maybe_input(find(c_.inputs, names::running_var));
   }
-  const auto offered = [&](Output o, std::vector<std::int64_t> shape) {
-    std::optional<GuardedBuffer> b;
-    if (compare::present(o, call))
-      b = GuardedBuffer::output(compare::dtype_of(compare::spec(o).role, call), std::move(shape));
-    return b;
-  };
-  io.y = offered(Output::y, call.shape);
-  io.residual_out = offered(Output::residual_out, call.shape);
-  io.saved_mean = offered(Output::saved_mean, model::stat_shape(call));
-  io.saved_rstd = offered(Output::saved_rstd, model::stat_shape(call));
+  io.y = offered(Output::y, call, call.shape);
+  io.residual_out = offered(Output::residual_out, call, call.shape);
+  io.saved_mean = offered(Output::saved_mean, call, model::stat_shape(call));
+  io.saved_rstd = offered(Output::saved_rstd, call, model::stat_shape(call));
   return io;
 }
 
 BackwardIO Executor::make_backward(const Problem& call, std::int64_t first_row) const {
   BackwardIO io;
   io.dy = GuardedBuffer::input_rows(input(names::dy), first_row, call.shape[0]);
-  const auto offered = [&](Output o, std::vector<std::int64_t> shape) {
-    std::optional<GuardedBuffer> b;
-    if (compare::present(o, call))
-      b = GuardedBuffer::output(compare::dtype_of(compare::spec(o).role, call), std::move(shape));
-    return b;
-  };
-  io.dx = offered(Output::dx, call.shape);
-  io.dresidual = offered(Output::dresidual, call.shape);
-  io.dgamma = offered(Output::dgamma, model::param_shape(call));
-  io.dbeta = offered(Output::dbeta, model::param_shape(call));
+  io.dx = offered(Output::dx, call, call.shape);
+  io.dresidual = offered(Output::dresidual, call, call.shape);
+  io.dgamma = offered(Output::dgamma, call, model::param_shape(call));
+  io.dbeta = offered(Output::dbeta, call, model::param_shape(call));
   return io;
 }
 
@@ -374,7 +372,7 @@ nc_status Executor::backward(std::string_view name, ForwardIO& fio, BackwardIO& 
 }
 
 nc_status Executor::supports() {
-  const nc_problem abi = model::to_abi(p_);
+  const nc_problem abi = backend::to_abi(p_);
   const CallOutcome answer =
       call_backend([&](char* m, std::size_t n) { return b_.supports(&abi, m, n); });
   out_.supports(answer.status, answer.message);
@@ -558,7 +556,7 @@ void Executor::run_conv_bn(const std::string& prefix) {
     decline(name, "the backend's table has no conv_bn_fold()", bindings);
     return;
   }
-  const nc_problem abi = model::to_abi(p_);
+  const nc_problem abi = backend::to_abi(p_);
   invoke(
       name,
       [&] {

@@ -6,9 +6,9 @@
 #include "cpu_bf16.hpp"
 #include <cmath>
 
-#include "plugin.hpp"
+#include "normcheck/testing/linked_plugin.hpp"
 
-using namespace normcheck::onednn::test;
+using namespace normcheck::testing::linked_plugin;
 using Catch::Matchers::Contains;
 using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;

@@ -4,9 +4,9 @@
 
 #include "cpu_bf16.hpp"
 
-#include "plugin.hpp"
+#include "normcheck/testing/linked_plugin.hpp"
 
-using namespace normcheck::onednn::test;
+using namespace normcheck::testing::linked_plugin;
 using Catch::Matchers::Contains;
 using normcheck::numeric::DType;
 using normcheck::testing::make_problem;

@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "plugin.hpp"
+#include "normcheck/testing/linked_plugin.hpp"
 
-using namespace normcheck::torch_adapter::test;
+using namespace normcheck::testing::linked_plugin;
 using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;
 using normcheck::numeric::DType;
@@ -150,7 +150,7 @@ TEST_CASE("instance norm normalizes each (n, c) and tracks PyTorch's running sta
     auto b = run_backward(plugin(), p, in, r);
     INFO(b.message);
     REQUIRE(b.status == NC_OK);
-    // Per instance, in double (plugin.hpp); f32 arithmetic: a few ulps.
+    // Per instance, in double (linked_plugin.hpp); f32 arithmetic: a few ulps.
     double dgamma = 0, dbeta = 0;
     for (std::size_t n = 0; n < 2; ++n) {
       const std::span<const double> dy_n(dyv.data() + 4 * n, 4);

@@ -4,9 +4,9 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 
-#include "plugin.hpp"
+#include "normcheck/testing/linked_plugin.hpp"
 
-using namespace normcheck::torch_adapter::test;
+using namespace normcheck::testing::linked_plugin;
 using Catch::Matchers::WithinAbs;
 using Catch::Matchers::WithinRel;
 using normcheck::numeric::DType;
@@ -104,7 +104,7 @@ TEST_CASE("layer norm backward has the closed-form gradients", "[torch][ln]") {
   INFO(answer.message);
   REQUIRE(answer.status == NC_OK);
 
-  // Per row, in double (plugin.hpp); rstd round-trips through f32: a few
+  // Per row, in double (linked_plugin.hpp); rstd round-trips through f32: a few
   // ulps of O(1) gradients.
   for (std::size_t r = 0; r < 2; ++r) {
     const std::span<const double> row_dy(dyv.data() + 4 * r, 4);

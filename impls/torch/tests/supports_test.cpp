@@ -2,9 +2,9 @@
 // the reason when it declines.
 #include <catch2/catch.hpp>
 
-#include "plugin.hpp"
+#include "normcheck/testing/linked_plugin.hpp"
 
-using namespace normcheck::torch_adapter::test;
+using namespace normcheck::testing::linked_plugin;
 using Catch::Matchers::Contains;
 using normcheck::numeric::DType;
 using normcheck::testing::make_problem;

@@ -9,7 +9,6 @@
 #include <string_view>
 #include <vector>
 
-#include "normcheck/backend.h"
 #include "normcheck/numeric/dtype.hpp"
 
 namespace normcheck::model {
@@ -113,9 +112,6 @@ std::string to_descriptor(const Problem& p);
 
 // Field-by-field description for `normcheck describe`.
 std::string describe(const Problem& p);
-
-// The ABI view of a problem, handed to backends.
-nc_problem to_abi(const Problem& p);
 
 std::string_view op_name(Op op);       // long name: "layer_norm"
 std::string_view op_short_name(Op op); // descriptor name: "ln"

@@ -1,4 +1,7 @@
-// The libtorch plugin's C table, called as the harness calls it.
+// The C table of the plugin a test executable is linked with (its
+// normcheck_backend_v1 entry point compiled in, as the oneDNN and libtorch
+// tests do), called as the harness calls it, and the closed-form backward
+// of one group those tests compare with.
 #pragma once
 
 #include <span>
@@ -10,7 +13,7 @@
 
 extern "C" const nc_backend_v1* normcheck_backend_v1(void);
 
-namespace normcheck::torch_adapter::test {
+namespace normcheck::testing::linked_plugin {
 
 inline const nc_backend_v1& plugin() {
   return *normcheck_backend_v1();
@@ -60,4 +63,4 @@ inline Answer backward(const nc_problem& p, const nc_backward_args& a) {
   return {s, message};
 }
 
-}  // namespace normcheck::torch_adapter::test
+}  // namespace normcheck::testing::linked_plugin
