@@ -60,6 +60,21 @@ def test_check_refuses_an_output_of_the_wrong_dtype_or_name():
     assert r.dtype == "bf16" and r.status == "pass"
 
 
+def test_output_dtypes_are_the_check_tables_roles():
+    # Conv-BN folding writes both folded tensors in the data dtype (the ABI
+    # and the executor); statistics in the stats dtype, gradients of gamma
+    # in the param dtype.
+    cbn = normcheck.golden("cbn:bf16:f32:1x2x5x5:oc=3:k=1x1")
+    assert cbn.output_dtype("folded_weight") == "bf16"
+    assert cbn.output_dtype("folded_bias") == "bf16"
+    ln = normcheck.golden("ln:bf16:f32:4x64")
+    assert ln.output_dtype("saved_rstd") == "f32"
+    assert ln.output_dtype("dgamma") == "f32"
+    assert ln.output_dtype("dx") == "bf16"
+    with pytest.raises(KeyError, match="not a golden output"):
+        ln.output_dtype("kappa")
+
+
 def _numpy_layer_norm(x, normalized_shape, gamma, beta, eps):
     x64 = x.astype(np.float64)
     axes = tuple(range(x.ndim - len(normalized_shape), x.ndim))
