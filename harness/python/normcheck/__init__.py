@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-import numpy as np
+try:
+    import numpy as np
+except ModuleNotFoundError as missing:  # pragma: no cover - depends on the interpreter
+    raise ImportError(
+        f"normcheck needs NumPy, which {sys.executable} does not have. The package is built for "
+        "Debian's /usr/bin/python3 (python3-numpy); `python3` on PATH may be another interpreter "
+        "(a pyenv shim). Run it with /usr/bin/python3."
+    ) from missing
 
 from . import _normcheck
 from ._backend import Dispatcher, Unsupported
