@@ -40,10 +40,11 @@ inline std::int64_t pair_slot(std::int64_t c, std::int64_t channels) {
   if (block + kPairChannels > channels) return c;
   return block + (k % 2) * (kPairChannels / 2) + k / 2;
 }
+// `first`: where to start (a multiple of 32).
 template <class S, class F>
-NC_INLINE void each_storage_channel(std::int64_t channels, F&& f) {
+NC_INLINE void each_storage_channel(std::int64_t channels, F&& f, std::int64_t first = 0) {
   using T = compute_t<S>;
-  std::int64_t c = 0;
+  std::int64_t c = first;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; c + kPairChannels <= channels; c += kPairChannels) f(c, PairLane{});
   for (; c + kLanes<T> <= channels; c += kLanes<T>) f(c, VectorLane{});
