@@ -56,7 +56,7 @@ struct RowForward {
       const S* res = static_cast<const S*>(j.residual) + r * n;
       S* out = static_cast<S*>(j.residual_out) + r * n;
       std::int64_t i = 0;
-      for (; i + L <= n; i += L) vstore(out + i, vload(src + i) + vload(res + i));
+      for (; i + L <= n; i += L) wput(out + i, wload(src + i) + wload(res + i), false);
       for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
       src = out;
     }
@@ -79,19 +79,20 @@ struct RowForward {
     const T* gamma = static_cast<const T*>(j.gamma);
     const T* beta = static_cast<const T*>(j.beta);
     S* y = static_cast<S*>(j.y) + r * n;
-    const Vec<T> vm = splat(mean), vr = splat(rstd);
+    const Wide<T> vm = wsplat(mean), vr = wsplat(rstd);
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // gamma and beta in pair order
         if (j.rms) prefetch_line(next + i);
         if (j.rms) prefetch_line(next + i + L);
-        const auto v = vload_pair(src + i);
-        vput_pair(y + i, ((v.even - vm) * vr) * vload(gamma + i) + vload(beta + i),
-                  ((v.odd - vm) * vr) * vload(gamma + i + L) + vload(beta + i + L), j.stream);
+        const auto v = load_pair_halves(src + i);
+        put_pair_halves(y + i, ((v.even - vm) * vr) * wload(gamma + i) + wload(beta + i),
+                        ((v.odd - vm) * vr) * wload(gamma + i + L) + wload(beta + i + L),
+                        j.stream);
       }
     for (; i + L <= n; i += L) {
       if (j.rms) prefetch_line(next + i);
-      vput(y + i, ((vload(src + i) - vm) * vr) * vload(gamma + i) + vload(beta + i), j.stream);
+      wput(y + i, ((wload(src + i) - vm) * vr) * wload(gamma + i) + wload(beta + i), j.stream);
     }
     for (; i < n; ++i) y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
   }
@@ -141,24 +142,24 @@ struct RowBackward {
     const T* gamma = static_cast<const T*>(j.gamma);
     const T mean = j.rms ? T(0) : static_cast<const T*>(j.mean)[r];
     const T rstd = static_cast<const T*>(j.rstd)[r];
-    const Vec<T> vm = splat(mean), vr = splat(rstd);
-    Vec<T> sg = splat(T(0)), sgd = sg;
+    const Wide<T> vm = wsplat(mean), vr = wsplat(rstd);
+    Wide<T> sg = wsplat(T(0)), sgd = sg;
     // One vector of x and dy whose per-column values sit at `at`.
-    const auto accumulate = [&](std::int64_t at, Vec<T> xv, Vec<T> dyv) NC_LAMBDA {
-      const Vec<T> d = xv - vm, g = vload(gamma + at) * dyv;
+    const auto accumulate = [&](std::int64_t at, Wide<T> xv, Wide<T> dyv) NC_LAMBDA {
+      const Wide<T> d = xv - vm, g = wload(gamma + at) * dyv;
       sg += g;
       sgd += g * d;
-      if (dgamma != nullptr) vstore(dgamma + at, vload(dgamma + at) + dyv * (d * vr));
-      if (dbeta != nullptr) vstore(dbeta + at, vload(dbeta + at) + dyv);
+      if (dgamma != nullptr) wput(dgamma + at, wload(dgamma + at) + dyv * (d * vr), false);
+      if (dbeta != nullptr) wput(dbeta + at, wload(dbeta + at) + dyv, false);
     };
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // per-column arrays in pair order
-        const auto xv = vload_pair(x + i), dyv = vload_pair(dy + i);
+        const auto xv = load_pair_halves(x + i), dyv = load_pair_halves(dy + i);
         accumulate(i, xv.even, dyv.even);
         accumulate(i + L, xv.odd, dyv.odd);
       }
-    for (; i + L <= n; i += L) accumulate(i, vload(x + i), vload(dy + i));
+    for (; i + L <= n; i += L) accumulate(i, wload(x + i), wload(dy + i));
     T tg = T(0), tgd = T(0);
     for (; i < n; ++i) {
       const T d = widen(x[i]) - mean, dyv = widen(dy[i]), g = gamma[i] * dyv;
@@ -168,16 +169,16 @@ struct RowBackward {
       if (dbeta != nullptr) dbeta[i] += dyv;
     }
     const double rs = double(rstd);
-    const double sum_g = double(hsum<T>(sg) + tg), sum_gd = double(hsum<T>(sgd) + tgd);
+    const double sum_g = double(wsum(sg) + tg), sum_gd = double(wsum(sgd) + tgd);
     const T c0 = j.rms ? T(0) : T(-rs * sum_g / double(n));
     const T c1 = T(-rs * rs * rs * sum_gd / double(n));
     S* dx = static_cast<S*>(j.dx) + r * n;
     S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
-    const Vec<T> v0 = splat(c0), v1 = splat(c1);
+    const Wide<T> v0 = wsplat(c0), v1 = wsplat(c1);
     // This pass works from L1; the next row's x and dy are fetched meanwhile.
     const std::int64_t next = r + 1 < j.rows ? n : 0;
-    const auto dx_of = [&](std::int64_t at, Vec<T> xv, Vec<T> dyv) NC_LAMBDA {
-      return (vr * (vload(gamma + at) * dyv) + v0) + (xv - vm) * v1;
+    const auto dx_of = [&](std::int64_t at, Wide<T> xv, Wide<T> dyv) NC_LAMBDA {
+      return (vr * (wload(gamma + at) * dyv) + v0) + (xv - vm) * v1;
     };
     i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
@@ -186,17 +187,17 @@ struct RowBackward {
         prefetch_line(dy + next + i);
         prefetch_line(x + next + i + L);
         prefetch_line(dy + next + i + L);
-        const auto xv = vload_pair(x + i), dyv = vload_pair(dy + i);
-        const Vec<T> even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
-        vput_pair(dx + i, even, odd, j.stream);
-        if (dres != nullptr) vput_pair(dres + i, even, odd, j.stream);
+        const auto xv = load_pair_halves(x + i), dyv = load_pair_halves(dy + i);
+        const Wide<T> even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
+        put_pair_halves(dx + i, even, odd, j.stream);
+        if (dres != nullptr) put_pair_halves(dres + i, even, odd, j.stream);
       }
     for (; i + L <= n; i += L) {
       prefetch_line(x + next + i);
       prefetch_line(dy + next + i);
-      const Vec<T> out = dx_of(i, vload(x + i), vload(dy + i));
-      vput(dx + i, out, j.stream);
-      if (dres != nullptr) vput(dres + i, out, j.stream);
+      const Wide<T> out = dx_of(i, wload(x + i), wload(dy + i));
+      wput(dx + i, out, j.stream);
+      if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
       const S out = narrow<S>((rstd * (gamma[i] * widen(dy[i])) + c0) + (widen(x[i]) - mean) * c1);
