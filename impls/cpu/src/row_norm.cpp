@@ -5,6 +5,7 @@
 // pairwise order whatever the thread count.
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
@@ -18,6 +19,20 @@ using namespace support;
 namespace {
 
 constexpr std::int64_t kRowBlock = 64;
+
+// f16 rows are widened to f32 once, into an L1-resident buffer that every
+// pass then reads: the f16 conversion costs a dozen integer operations per
+// 8 values (fp16 has no cheap pair form like bf16), and the forward would
+// otherwise convert each value three times, the backward twice per input.
+template <class S>
+inline constexpr bool kWidenOnce = std::is_same_v<S, f16_t>;
+
+template <class S>
+NC_INLINE void widen_run(const S* p, float* out, std::int64_t n) {
+  std::int64_t i = 0;
+  for (; i + kLanes<float> <= n; i += kLanes<float>) wput(out + i, wload(p + i), false);
+  for (; i < n; ++i) out[i] = widen(p[i]);
+}
 
 struct RowForwardJob {
   DType data;
@@ -41,13 +56,14 @@ struct RowForward {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
+    std::vector<float> wide(kWidenOnce<S> ? std::size_t(j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b)
       for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
-        row(j, r);
+        row(j, r, wide.data());
     if (j.stream) stream_fence();
   }
 
-  static NC_INLINE void row(const RowForwardJob& j, std::int64_t r) {
+  static NC_INLINE void row(const RowForwardJob& j, std::int64_t r, float* wide) {
     const std::int64_t n = j.cols;
     const S* src = static_cast<const S*>(j.x) + r * n;
     if (j.residual != nullptr) {
@@ -63,6 +79,20 @@ struct RowForward {
     // The next row is fetched while this one is computed from L1: during
     // the moments pass for layer_norm, the normalize pass for rms_norm.
     const S* next = r + 1 < j.rows ? static_cast<const S*>(j.x) + (r + 1) * n : src;
+    if constexpr (kWidenOnce<S>) {
+      widen_run(src, wide, n);
+      normalize(j, r, static_cast<const float*>(wide), next);
+    } else {
+      normalize(j, r, src, next);
+    }
+  }
+
+  // Moments and y of row r, reading its values from src (the row, or the
+  // row widened to f32: the same values in the same lanes, so the same bits).
+  template <class R>
+  static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
+                                  const S* next) {
+    const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
     if (j.rms) {
@@ -81,7 +111,7 @@ struct RowForward {
     S* y = static_cast<S*>(j.y) + r * n;
     const Wide<T> vm = wsplat(mean), vr = wsplat(rstd);
     std::int64_t i = 0;
-    if constexpr (std::is_same_v<S, bf16_t>)
+    if constexpr (std::is_same_v<R, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // gamma and beta in pair order
         if (j.rms) prefetch_line(next + i);
         if (j.rms) prefetch_line(next + i + L);
@@ -124,18 +154,22 @@ struct RowBackward {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
+    std::vector<float> wide(kWidenOnce<S> ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
       for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
-        row(j, r, dgamma, dbeta);
+        row(j, r, dgamma, dbeta, wide.data());
     }
     if (j.stream) stream_fence();
   }
 
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gamma * dy and
   // xhat = d * rstd, d = x - mean; written as rstd * g + c0 + d * c1.
-  static NC_INLINE void row(const RowBackwardJob& j, std::int64_t r, T* dgamma, T* dbeta) {
+  // f16: x and dy are widened into `wide` (2 * cols) by the first pass and
+  // read from there by the second (see kWidenOnce).
+  static NC_INLINE void row(const RowBackwardJob& j, std::int64_t r, T* dgamma, T* dbeta,
+                            float* wide) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x) + r * n;
     const S* dy = static_cast<const S*>(j.dy) + r * n;
@@ -159,9 +193,22 @@ struct RowBackward {
         accumulate(i, xv.even, dyv.even);
         accumulate(i + L, xv.odd, dyv.odd);
       }
-    for (; i + L <= n; i += L) accumulate(i, wload(x + i), wload(dy + i));
+    [[maybe_unused]] float* wide_x = wide;
+    [[maybe_unused]] float* wide_dy = kWidenOnce<S> ? wide + n : nullptr;
+    for (; i + L <= n; i += L) {
+      const auto xv = wload(x + i), dyv = wload(dy + i);
+      if constexpr (kWidenOnce<S>) {
+        wput(wide_x + i, xv, false);
+        wput(wide_dy + i, dyv, false);
+      }
+      accumulate(i, xv, dyv);
+    }
     T tg = T(0), tgd = T(0);
     for (; i < n; ++i) {
+      if constexpr (kWidenOnce<S>) {
+        wide_x[i] = widen(x[i]);
+        wide_dy[i] = widen(dy[i]);
+      }
       const T d = widen(x[i]) - mean, dyv = widen(dy[i]), g = gamma[i] * dyv;
       tg += g;
       tgd += g * d;
@@ -192,15 +239,28 @@ struct RowBackward {
         put_pair_halves(dx + i, even, odd, j.stream);
         if (dres != nullptr) put_pair_halves(dres + i, even, odd, j.stream);
       }
+    const auto* read_x = [&] {
+      if constexpr (kWidenOnce<S>)
+        return static_cast<const float*>(wide_x);
+      else
+        return x;
+    }();
+    const auto* read_dy = [&] {
+      if constexpr (kWidenOnce<S>)
+        return static_cast<const float*>(wide_dy);
+      else
+        return dy;
+    }();
     for (; i + L <= n; i += L) {
       prefetch_line(x + next + i);
       prefetch_line(dy + next + i);
-      const Wide<T> out = dx_of(i, wload(x + i), wload(dy + i));
+      const Wide<T> out = dx_of(i, wload(read_x + i), wload(read_dy + i));
       wput(dx + i, out, j.stream);
       if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
-      const S out = narrow<S>((rstd * (gamma[i] * widen(dy[i])) + c0) + (widen(x[i]) - mean) * c1);
+      const S out =
+          narrow<S>((rstd * (gamma[i] * widen(read_dy[i])) + c0) + (widen(read_x[i]) - mean) * c1);
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
     }
