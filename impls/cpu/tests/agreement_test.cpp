@@ -102,7 +102,7 @@ TEST_CASE("cpu stays accurate in f32 where the naive formulas cancel", "[agreeme
   CHECK(max_relative_error(robust.y.values(), exact.y.values()) < 1e-2);
 }
 
-TEST_CASE("cpu bf16 channels-last norms agree with f64 on the same inputs", "[agreement]") {
+TEST_CASE("cpu bf16 and f16 channels-last norms agree with f64 on the same inputs", "[agreement]") {
   // bf16 NHWC rows are walked in blocks of 32 channels as even/odd pairs
   // (register tiles in the reductions), with per-channel arrays in pair
   // order; 83 channels = two pair blocks, a vector and a scalar tail, 96 =
@@ -117,8 +117,10 @@ TEST_CASE("cpu bf16 channels-last norms agree with f64 on the same inputs", "[ag
       {"gn nhwc", NC_OP_GROUP_NORM, {2, 6, 6, 96}, NC_LAYOUT_NHWC, NC_MODE_TRAIN, 6},
       {"in nhwc", NC_OP_INSTANCE_NORM, {2, 40, 83}, NC_LAYOUT_NHWC},
   }));
-  INFO(c.name);
-  const auto p = problem_of(c, DType::bf16);
+  // f16 walks the channels 16 at a time with per-channel arrays (no tiles).
+  const auto dtype = GENERATE(DType::bf16, DType::f16);
+  INFO(c.name << " " << numeric::dtype_name(dtype));
+  const auto p = problem_of(c, dtype);
   const auto in = random_inputs(p, 31);
   auto wide_p = p;
   set_dtypes(wide_p, DType::f64, DType::f64, DType::f64);
