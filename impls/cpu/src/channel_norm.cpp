@@ -16,9 +16,9 @@
 #include <cmath>
 #include <type_traits>
 
+#include "channel_tiles.hpp"
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
-#include "channel_tiles.hpp"
 #include "parallel.hpp"
 #include "runs.hpp"
 
@@ -119,17 +119,18 @@ struct PlaneStats {
                               double* m2, T* block_mean, T* block_m2) {
     const std::int64_t C = pl.channels;
     std::int64_t count = 0;
-    each_block(pl, pl.chunk(task), [&](std::int64_t first, std::int64_t rows, std::int64_t ahead,
-                                       std::int64_t ahead_rows) NC_LAMBDA {
-      block(x + first, rows, C, x + ahead, ahead_rows, block_mean, block_m2);
-      for (std::int64_t c = 0; c < C; ++c) {
-        const auto merged = merge(Moments<double>{count, mean[c], m2[c]},
-                                  Moments<double>{rows, block_mean[c], block_m2[c]});
-        mean[c] = merged.mean;
-        m2[c] = merged.m2;
-      }
-      count += rows;
-    });
+    each_block(pl, pl.chunk(task),
+               [&](std::int64_t first, std::int64_t rows, std::int64_t ahead,
+                   std::int64_t ahead_rows) NC_LAMBDA {
+                 block(x + first, rows, C, x + ahead, ahead_rows, block_mean, block_m2);
+                 for (std::int64_t c = 0; c < C; ++c) {
+                   const auto merged = merge(Moments<double>{count, mean[c], m2[c]},
+                                             Moments<double>{rows, block_mean[c], block_m2[c]});
+                   mean[c] = merged.mean;
+                   m2[c] = merged.m2;
+                 }
+                 count += rows;
+               });
   }
 
   // Two-pass moments of every channel over the rows of one block, which
@@ -159,9 +160,8 @@ struct PlaneStats {
           tiled);
     each_storage_channel<S>(
         C,
-        [&](std::int64_t c, auto one) NC_LAMBDA {
-          store_like(one, mean + c, load_like(one, mean + c) * inv);
-        },
+        [&](std::int64_t c, auto one)
+            NC_LAMBDA { store_like(one, mean + c, load_like(one, mean + c) * inv); },
         tiled);
     for (std::int64_t r = 0; r < rows; ++r)
       each_storage_channel<S>(
@@ -255,9 +255,9 @@ struct SumsJob {
   Planes planes;
   const void* dy;
   const void* x;
-  const void* mean;  // compute type, per plane
-  void* sum_dy;      // NCHW: compute type, per plane
-  void* sum_dy_d;    // sum of dy * (x - mean)
+  const void* mean;      // compute type, per plane
+  void* sum_dy;          // NCHW: compute type, per plane
+  void* sum_dy_d;        // sum of dy * (x - mean)
   double* chunk_sum_dy;  // NHWC: per (task, channel slot)
   double* chunk_sum_dy_d;
 };
@@ -289,16 +289,17 @@ struct PlaneSums {
       double* o1 = j.chunk_sum_dy + t * C;
       double* o2 = j.chunk_sum_dy_d + t * C;
       for (std::int64_t c = 0; c < C; ++c) o1[c] = o2[c] = 0.0;
-      each_block(pl, ch, [&](std::int64_t first, std::int64_t rows, std::int64_t ahead,
-                             std::int64_t ahead_rows) NC_LAMBDA {
-        block(dy + first, x + first, rows, C, m, dy + ahead, x + ahead, ahead_rows,
-              block_s1.data(), block_s2.data());
-        // Block sums in f32, added up over the blocks in double.
-        for (std::int64_t c = 0; c < C; ++c) {
-          o1[c] += double(block_s1[std::size_t(c)]);
-          o2[c] += double(block_s2[std::size_t(c)]);
-        }
-      });
+      each_block(pl, ch,
+                 [&](std::int64_t first, std::int64_t rows, std::int64_t ahead,
+                     std::int64_t ahead_rows) NC_LAMBDA {
+                   block(dy + first, x + first, rows, C, m, dy + ahead, x + ahead, ahead_rows,
+                         block_s1.data(), block_s2.data());
+                   // Block sums in f32, added up over the blocks in double.
+                   for (std::int64_t c = 0; c < C; ++c) {
+                     o1[c] += double(block_s1[std::size_t(c)]);
+                     o2[c] += double(block_s2[std::size_t(c)]);
+                   }
+                 });
     }
   }
 
@@ -323,8 +324,9 @@ struct PlaneSums {
           [&](std::int64_t c, auto one) NC_LAMBDA {
             const auto g = load_like(one, dyr + c);
             store_like(one, s1 + c, load_like(one, s1 + c) + g);
-            store_like(one, s2 + c,
-                       load_like(one, s2 + c) + g * (load_like(one, xr + c) - load_like(one, m + c)));
+            store_like(
+                one, s2 + c,
+                load_like(one, s2 + c) + g * (load_like(one, xr + c) - load_like(one, m + c)));
           },
           tiled);
     }
@@ -639,15 +641,20 @@ void backward_channels(const BackwardCall& call) {
   ComputeArray a(g.data, planes), k0(g.data, planes), k1(g.data, planes);
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c) {
-      const auto k = std::size_t(group_of(g, n, c)),
-                 i = std::size_t(n * g.channels + pl.slot(c));
+      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + pl.slot(c));
       a.set(i, gamma[std::size_t(c)] * stats.rstd[k]);
       k0.set(i, c0[k]);
       k1.set(i, c1[k]);
     }
-  const DxJob job{pl,        call.dy,     call.x,
-                  call.dx,   mean.data(), a.data(),
-                  k0.data(), k1.data(),   stream_output(pl, call.dx),
+  const DxJob job{pl,
+                  call.dy,
+                  call.x,
+                  call.dx,
+                  mean.data(),
+                  a.data(),
+                  k0.data(),
+                  k1.data(),
+                  stream_output(pl, call.dx),
                   call.running_stats};
   parallel_for(pl.tasks(), elements_per_task(pl),
                [&](std::int64_t b, std::int64_t e) { dx_task(job, b, e); });

@@ -103,8 +103,7 @@ NC_INLINE void tile_moments(const S* p, std::int64_t rows, std::int64_t C, float
 template <class S>
 NC_INLINE void tile_backward_sums(const S* dy, const S* x, std::int64_t rows, std::int64_t C,
                                   const float* mean, const S* dy_ahead, const S* x_ahead,
-                                  std::int64_t ahead_rows, float* sum_dy_out,
-                                  float* sum_dy_d_out) {
+                                  std::int64_t ahead_rows, float* sum_dy_out, float* sum_dy_d_out) {
   F8 m[kTileVectors], s1[kTileVectors] = {}, s2[kTileVectors] = {};
   for (int k = 0; k < kTileVectors; ++k) m[k] = load8(mean + 8 * k);
   for (std::int64_t r = 0; r < rows; ++r) {

@@ -117,8 +117,7 @@ struct RowForward {
         if (j.rms) prefetch_line(next + i + L);
         const auto v = load_pair_halves(src + i);
         put_pair_halves(y + i, ((v.even - vm) * vr) * wload(gamma + i) + wload(beta + i),
-                        ((v.odd - vm) * vr) * wload(gamma + i + L) + wload(beta + i + L),
-                        j.stream);
+                        ((v.odd - vm) * vr) * wload(gamma + i + L) + wload(beta + i + L), j.stream);
       }
     for (; i + L <= n; i += L) {
       if (j.rms) prefetch_line(next + i);

@@ -344,7 +344,7 @@ NC_INLINE void run_dx(const S* dy, const S* x, S* dx, std::int64_t n, compute_t<
       if constexpr (kWithX) {
         const auto d = load_pair_halves(x + i);
         put_pair_halves(dx + i, (va * g.even + v0) + (d.even - m) * v1,
-                  (va * g.odd + v0) + (d.odd - m) * v1, stream);
+                        (va * g.odd + v0) + (d.odd - m) * v1, stream);
       } else {
         put_pair_halves(dx + i, va * g.even + v0, va * g.odd + v0, stream);
       }

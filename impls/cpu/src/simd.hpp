@@ -103,9 +103,9 @@ NC_INLINE V clamp_negative_f32(V v) {
   using B = typename BitsOf<V>::type;
   const auto u = std::bit_cast<B>(v);
   const B magnitude = u & 0x7fffffffu;
-  const B below_zero = mask_if_negative(B{} - magnitude) &         // not +-0
+  const B below_zero = mask_if_negative(B{} - magnitude) &          // not +-0
                        mask_if_negative(magnitude - 0x7f800001u) &  // not NaN
-                       mask_if_negative(u);                        // sign set
+                       mask_if_negative(u);                         // sign set
   return std::bit_cast<V>(u & ~below_zero);
 }
 template <class T>
@@ -143,8 +143,8 @@ NC_INLINE typename BitsOf<B>::floats f16_bits_to_f32(B h) {
   // Exact re-biasing of normal and subnormal f16 alike, as in numeric::fast.
   const Bits finite = std::bit_cast<Bits>(std::bit_cast<F>(magnitude << 13) * 0x1p112f);
   const Bits special = (magnitude << 13) | 0x7f800000u;  // inf, or NaN with its payload
-  return std::bit_cast<F>(
-      select_bits(mask_if_negative(0x7bffu - magnitude), special, finite) | sign);
+  return std::bit_cast<F>(select_bits(mask_if_negative(0x7bffu - magnitude), special, finite) |
+                          sign);
 }
 template <class V>
 NC_INLINE typename BitsOf<V>::type f32_to_f16_bits(V f) {

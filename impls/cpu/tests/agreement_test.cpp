@@ -83,7 +83,8 @@ TEST_CASE("cpu stays accurate in f32 where the naive formulas cancel", "[agreeme
     nc_layout layout;
   };
   const auto op = GENERATE(NC_OP_LAYER_NORM, NC_OP_BATCH_NORM, NC_OP_GROUP_NORM);
-  const auto shape = GENERATE(values<Shape>({{{4, 8, 64}, NC_LAYOUT_NCHW}, {{2, 600, 40}, NC_LAYOUT_NHWC}}));
+  const auto shape =
+      GENERATE(values<Shape>({{{4, 8, 64}, NC_LAYOUT_NCHW}, {{2, 600, 40}, NC_LAYOUT_NHWC}}));
   if (op == NC_OP_LAYER_NORM && shape.layout == NC_LAYOUT_NHWC) return;
   auto p = make_problem(op, shape.dims, DType::f32);
   p.layout = shape.layout;

@@ -43,7 +43,8 @@ NC_SIMD_CLONES void put_bf16_tile(const float* slots, std::uint16_t* out, bool s
   if (stream) cpu::stream_fence();
 }
 NC_SIMD_CLONES void clamp8(const float* in, float* out, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; i += 8) cpu::store8(out + i, cpu::clamp_negative_f32(cpu::load8(in + i)));
+  for (std::int64_t i = 0; i < n; i += 8)
+    cpu::store8(out + i, cpu::clamp_negative_f32(cpu::load8(in + i)));
 }
 // One clone-dispatched entry per storage type (target_clones takes no
 // templates).
@@ -115,7 +116,8 @@ TEST_CASE("bf16 tile stores round to nearest even and restore channel order") {
       for (std::uint32_t first = 0; first < 65536; first += kTileChannels) {
         float in[kTileChannels], slots[kTileChannels];
         for (int c = 0; c < kTileChannels; ++c) {
-          in[c] = std::bit_cast<float>(((first + std::uint32_t(c)) << 16) | (l ^ (c % 2 ? 0x8000u : 0)));
+          in[c] = std::bit_cast<float>(((first + std::uint32_t(c)) << 16) |
+                                       (l ^ (c % 2 ? 0x8000u : 0)));
           slots[cpu::pair_slot(c, kTileChannels)] = in[c];
         }
         alignas(64) std::uint16_t out[kTileChannels];
@@ -140,8 +142,8 @@ TEST_CASE("the 8-lane clamp zeroes exactly the lanes below zero") {
   }
 }
 
-TEMPLATE_TEST_CASE("tile moments and backward sums equal the scalar loop over each channel",
-                   "", float, bf16_t) {
+TEMPLATE_TEST_CASE("tile moments and backward sums equal the scalar loop over each channel", "",
+                   float, bf16_t) {
   using S = TestType;
   constexpr std::int64_t C = 40;
   const std::int64_t rows = GENERATE(1, 7, 32);
