@@ -30,7 +30,7 @@ std::string render_summary_markdown(const Results& r) {
   const StatusCounts total = count_statuses(r.records);
   std::string s = "# normcheck results\n\n";
   if (r.run.incomplete) s += fmt::format("**INCOMPLETE RUN**: {}\n\n", r.run.incomplete_reason);
-  s += fmt::format("**{}** — {}\n\n", verdict_word(r), status_line(total));
+  s += fmt::format("**{}** — {}\n\n", run_failed(r) ? "FAILED" : "PASSED", status_line(total));
   const auto tallies = backend_tallies(r);
   s += fmt::format("- {}\n", executed_line(tallies));
   for (const auto& t : empty_backends(r))

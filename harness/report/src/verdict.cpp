@@ -155,7 +155,8 @@ std::string failure_text(const Results& r, const Record& rec, std::size_t number
                      detail::format_value(w.bound));
     if (w.kappa) s += fmt::format(", group kappa {}", detail::format_value(*w.kappa));
   }
-  if (!rec.message.empty()) {
+  // A measured failure's message repeats the ratio; others say what happened.
+  if (!rec.message.empty() && (std::isnan(rec.bound_ratio) || !rec.worst)) {
     std::string m = rec.message.substr(0, rec.message.find('\n'));
     if (m.size() > 200) m = m.substr(0, 197) + "...";
     s += "\n     " + m;

@@ -138,7 +138,7 @@ TEST_CASE("report.html: PASSED beside known failures says so") {
   r.backends[1].allow_unsupported = true;  // b keeps only its known failure
   const std::string h = render_html(r);
   CHECK_THAT(h, Contains(">PASSED (1 known failure, tolerance file)</span>"));
-  CHECK_THAT(render_summary_markdown(r), Contains("**PASSED (1 known failure, tolerance file)**"));
+  CHECK_THAT(render_summary_markdown(r), Contains("**PASSED** — 1 pass, 2 fail (1 known failure, 1 advisory: tolerance file)"));
 }
 
 TEST_CASE("report.html: the scatter plot's y axis reaches the largest ratio, inf on a row of its own") {
