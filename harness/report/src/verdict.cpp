@@ -70,7 +70,7 @@ std::string empty_backend_message(const BackendTally& t) {
     s += fmt::format(", {} not gating", t.checks - t.unsupported);
   if (!t.unsupported_example.empty()) {
     std::string example = t.unsupported_example.substr(0, t.unsupported_example.find('\n'));
-    if (example.size() > 100) example = example.substr(0, 97) + "...";
+    if (example.size() > 160) example = example.substr(0, 157) + "...";
     s += fmt::format(", e.g. \"{}\"", example);
   }
   return s + ")";
