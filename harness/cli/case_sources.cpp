@@ -74,16 +74,14 @@ std::filesystem::path suite_cache_dir(const fx::Suite& suite) {
   std::string all;
   for (const auto& p : suite.problems) all += model::to_descriptor(p) + "\n";
   return root / "fixtures" /
-         fmt::format("{}-{:016x}", suite.name.empty() ? "suite" : suite.name,
-                     runner::fnv1a64(all));
+         fmt::format("{}-{:016x}", suite.name.empty() ? "suite" : suite.name, runner::fnv1a64(all));
 }
 
 std::filesystem::path cached_suite_fixtures(const fx::Suite& suite, unsigned jobs) {
   const auto dir = suite_cache_dir(suite);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec)
-    throw model::InputError(fmt::format("cache folder {}: {}", dir.string(), ec.message()));
+  if (ec) throw model::InputError(fmt::format("cache folder {}: {}", dir.string(), ec.message()));
   std::vector<std::size_t> missing;
   std::vector<fx::IndexEntry> index;
   for (std::size_t i = 0; i < suite.problems.size(); ++i) {
@@ -112,12 +110,13 @@ std::filesystem::path cached_suite_fixtures(const fx::Suite& suite, unsigned job
         },
         [&](std::size_t k, const std::string& line) {
           if (line != "ok")
-            failures.push_back(fmt::format("{}: {}",
-                                           model::to_descriptor(suite.problems[missing[k]]), line));
+            failures.push_back(
+                fmt::format("{}: {}", model::to_descriptor(suite.problems[missing[k]]), line));
         });
     if (!failures.empty())
-      throw model::InputError(fmt::format("suite '{}': {} case(s) could not be generated; first: {}",
-                                          suite.name, failures.size(), failures.front()));
+      throw model::InputError(
+          fmt::format("suite '{}': {} case(s) could not be generated; first: {}", suite.name,
+                      failures.size(), failures.front()));
   }
   fx::write_fixture_index(dir, index);
   return dir;

@@ -30,7 +30,8 @@ void list_backends() {
              backend::builtin_backend_dir().string());
   // What each takes, measured by asking it (supports()) about every case of
   // the quick suite: a backend that declines everything says why.
-  const auto quick = fixture::load_suite(fixture::resolve_suite("quick", fixture::default_suites_dir()));
+  const auto quick =
+      fixture::load_suite(fixture::resolve_suite("quick", fixture::default_suites_dir()));
   for (const auto& name : names) {
     try {
       runner::probe_backend_load(name);
@@ -56,8 +57,9 @@ void list_backends() {
                  b.table().version != nullptr ? b.table().version : "?", taken_total,
                  quick.problems.size(), ops);
       if (taken_total == 0 && !reasons.empty()) {
-        const auto most = std::max_element(reasons.begin(), reasons.end(),
-                                           [](const auto& x, const auto& y) { return x.second < y.second; });
+        const auto most =
+            std::max_element(reasons.begin(), reasons.end(),
+                             [](const auto& x, const auto& y) { return x.second < y.second; });
         fmt::print("           declines every case here: \"{}\"\n", most->first);
       }
     } catch (const model::InputError& e) {

@@ -12,13 +12,14 @@
 
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "case_sources.hpp"
 #include "command.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
-#include "normcheck/fixture/suite.hpp"
 #include "normcheck/fixture/progress.hpp"
+#include "normcheck/fixture/suite.hpp"
 #include "normcheck/model/problem.hpp"
 #include "normcheck/report/run_metadata.hpp"
 #include "normcheck/report/verdict.hpp"
@@ -75,11 +76,10 @@ std::string no_match_message(const std::string& filter, const runner::CaseSource
   const auto normalized = runner::filter_descriptor(filter);
   std::vector<std::string> names;
   for (std::size_t i = 0; i < cases.size(); ++i) names.push_back(cases.descriptor(i));
-  std::string s = fmt::format("--filter '{}'{} matches none of the {} in {}", filter,
-                              normalized && *normalized != filter
-                                  ? fmt::format(" (normalized: {})", *normalized)
-                                  : "",
-                              report::plural(std::int64_t(cases.size()), "case"), origin);
+  std::string s = fmt::format(
+      "--filter '{}'{} matches none of the {} in {}", filter,
+      normalized && *normalized != filter ? fmt::format(" (normalized: {})", *normalized) : "",
+      report::plural(std::int64_t(cases.size()), "case"), origin);
   const auto near = closest(normalized.value_or(filter), names, 3);
   if (!near.empty()) {
     s += "; closest:";
@@ -126,7 +126,8 @@ void check_report_folder(const std::filesystem::path& dir) {
 }
 
 int run(RunArgs a) {
-  const int sources = int(!a.suite.empty()) + int(!a.fixtures.empty()) + int(!a.descriptors.empty());
+  const int sources =
+      int(!a.suite.empty()) + int(!a.fixtures.empty()) + int(!a.descriptors.empty());
   if (sources != 1)
     throw model::InputError(
         "give exactly one of --fixtures DIR, --suite NAME|FILE and --descriptor DESCRIPTOR");
@@ -153,16 +154,17 @@ int run(RunArgs a) {
     if (!a.save.empty()) save_cases(in_memory, a.save);
   }
   std::filesystem::path dir;
+  std::optional<fixture::Suite> to_generate;
   if (!a.fixtures.empty()) {
     dir = a.fixtures;
   } else if (a.suite == "quick" || a.suite == "nightly") {
     dir = runner::suite_fixture_dir(a.suite);
   } else if (!a.suite.empty()) {
     // Any other suite (a name in fixtures/suites, or a suite file): its
-    // fixtures are generated once into a cache folder, as generate would.
-    const auto suite = fixture::load_suite(
-        fixture::resolve_suite(a.suite, fixture::default_suites_dir()));
-    dir = cached_suite_fixtures(suite, unsigned(a.jobs));
+    // fixtures are generated once into a cache folder, as generate would,
+    // once the backends and the report folder are known to be good.
+    to_generate =
+        fixture::load_suite(fixture::resolve_suite(a.suite, fixture::default_suites_dir()));
   }
   if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw model::InputError(fmt::format("--fixtures {}: no such directory", dir.string()));
@@ -186,6 +188,7 @@ int run(RunArgs a) {
   for (const auto& b : loaded) backends.push_back(&b);
 
   check_report_folder(report_dir);
+  if (to_generate) dir = cached_suite_fixtures(*to_generate, unsigned(a.jobs));
   // Each task's case and outputs arrive as one large block and are freed
   // when judged. glibc's dynamic mmap threshold would soon serve such
   // blocks from the heap, which then stays at its high-water mark and
@@ -225,9 +228,12 @@ int run(RunArgs a) {
   results.run.partial = selection.shards > 1;
   results.run.cases_in_memory = !folder;
   results.run.reproduce = a.program + " run";
-  if (folder) results.run.reproduce += " --fixtures " + shell_quote(std::filesystem::absolute(dir).lexically_normal().string());
+  if (folder)
+    results.run.reproduce +=
+        " --fixtures " + shell_quote(std::filesystem::absolute(dir).lexically_normal().string());
   if (!a.tolerances.empty())
-    results.run.reproduce += " --tolerances " + shell_quote(std::filesystem::absolute(a.tolerances).string());
+    results.run.reproduce +=
+        " --tolerances " + shell_quote(std::filesystem::absolute(a.tolerances).string());
   for (std::size_t i = 0; i < loaded.size(); ++i) {
     const auto& b = loaded[i];
     report::BackendInfo info;
@@ -269,12 +275,11 @@ int run(RunArgs a) {
   results.records = outcome.records;
   const auto paths = report::write_reports(results, report_dir);
   const bool failed = report::run_failed(results);
-  fmt::print("normcheck: {} x {}: {} — {}{}\n",
-             report::plural(std::int64_t(outcome.cases_done), "case"),
-             report::plural(std::int64_t(backends.size()), "backend"),
-             report::status_line(report::count_statuses(results.records)),
-             failed ? "FAILED" : "PASSED",
-             results.run.incomplete ? " (INCOMPLETE: " + results.run.incomplete_reason + ")" : "");
+  fmt::print(
+      "normcheck: {} x {}: {} — {}{}\n", report::plural(std::int64_t(outcome.cases_done), "case"),
+      report::plural(std::int64_t(backends.size()), "backend"),
+      report::status_line(report::count_statuses(results.records)), failed ? "FAILED" : "PASSED",
+      results.run.incomplete ? " (INCOMPLETE: " + results.run.incomplete_reason + ")" : "");
   fmt::print("normcheck: {}\n", report::executed_line(report::backend_tallies(results)));
   for (const auto& t : report::empty_backends(results))
     fmt::print("normcheck: {}: {}\n", report::empty_backend_message(t),
@@ -285,9 +290,10 @@ int run(RunArgs a) {
   const std::size_t failures = report::failure_count(results);
   if (failures > 0 && a.show > 0) {
     const auto top = report::top_failures(results, std::size_t(a.show));
-    fmt::print("\n{} {} the run, worst first{}:\n", report::plural(std::int64_t(failures), "check"),
-               failures == 1 ? "fails" : "fail",
-               failures > top.size() ? fmt::format(" (top {}; --show N for more)", top.size()) : "");
+    fmt::print(
+        "\n{} {} the run, worst first{}:\n", report::plural(std::int64_t(failures), "check"),
+        failures == 1 ? "fails" : "fail",
+        failures > top.size() ? fmt::format(" (top {}; --show N for more)", top.size()) : "");
     for (std::size_t i = 0; i < top.size(); ++i)
       fmt::print("{}\n", report::failure_text(results, *top[i], i + 1));
     fmt::print("\n");

@@ -26,13 +26,15 @@ inline std::size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 // The `count` names closest to `typed`, nearest first (ties in input order).
-inline std::vector<std::string> closest(std::string_view typed, const std::vector<std::string>& names,
-                                        std::size_t count) {
+inline std::vector<std::string> closest(std::string_view typed,
+                                        const std::vector<std::string>& names, std::size_t count) {
   std::vector<std::pair<std::size_t, std::size_t>> scored;  // distance, position
-  for (std::size_t i = 0; i < names.size(); ++i) scored.emplace_back(edit_distance(typed, names[i]), i);
+  for (std::size_t i = 0; i < names.size(); ++i)
+    scored.emplace_back(edit_distance(typed, names[i]), i);
   std::stable_sort(scored.begin(), scored.end());
   std::vector<std::string> out;
-  for (std::size_t k = 0; k < scored.size() && k < count; ++k) out.push_back(names[scored[k].second]);
+  for (std::size_t k = 0; k < scored.size() && k < count; ++k)
+    out.push_back(names[scored[k].second]);
   return out;
 }
 

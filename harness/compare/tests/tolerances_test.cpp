@@ -79,8 +79,9 @@ TEST_CASE("allow_unsupported: only where a backend table says so; kept through t
   CHECK_FALSE(t.allows_unsupported("cpu"));
   CHECK_FALSE(t.allows_unsupported("other"));
   CHECK(Tolerances::parse(t.to_toml("x"), "again").allows_unsupported("gpu"));
-  CHECK_THROWS_WITH(Tolerances::parse("schema_version = 1\n[backend.gpu]\nallow_unsupported = 1\n", "b.toml"),
-                    Contains("b.toml:3"));
+  CHECK_THROWS_WITH(
+      Tolerances::parse("schema_version = 1\n[backend.gpu]\nallow_unsupported = 1\n", "b.toml"),
+      Contains("b.toml:3"));
 }
 
 TEST_CASE("expected failures match backend, case glob and check") {

@@ -272,9 +272,8 @@ std::string worst_table(const std::vector<const Record*>& rows, std::size_t limi
           "<td><code>{}</code></td><td class=num>{} &rarr; {}<br><span "
           "class=small>({})</span></td>"
           "<td class=num>{}<br>{}<br>{}</td>",
-          markup_escape(element_name(w)), format_value(w.golden),
-          format_value(w.actual), format_value(w.bound), opt(w.group_mean), opt(w.group_rstd),
-          opt(w.kappa));
+          markup_escape(element_name(w)), format_value(w.golden), format_value(w.actual),
+          format_value(w.bound), opt(w.group_mean), opt(w.group_rstd), opt(w.kappa));
     } else {
       s += "<td>-</td><td>-</td><td>-</td>";
     }
@@ -326,8 +325,8 @@ std::string render_html(const Results& r) {
   meta("backends", backend_list);
   meta("fixtures", r.run.fixtures);
   meta("tolerances", r.run.tolerances);
-  meta("cases", fmt::format("{} of {} planned", plural(r.run.cases_done, "case"),
-                            r.run.cases_planned));
+  meta("cases",
+       fmt::format("{} of {} planned", plural(r.run.cases_done, "case"), r.run.cases_planned));
   meta("filter", r.run.filter);
   meta("shard", r.run.shard);
   meta("time", r.run.started + " to " + r.run.finished);

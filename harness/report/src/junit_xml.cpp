@@ -64,22 +64,22 @@ std::string body(const Results& res, const TestCase& t) {
       if (!r->fails_run()) continue;
       const char* element = r->status == Status::fail ? "failure" : "error";
       const std::string first_line = r->message.substr(0, r->message.find('\n'));
-      s += fmt::format("      <{} type=\"{}\" message=\"{}\">{}</{}>\n", element,
-                       compare::status_name(r->status),
-                       markup_escape(r->check + ": " +
-                                     (first_line.empty() ? std::string(compare::status_name(
-                                                               r->status))
-                                                         : first_line)),
-                       markup_escape(details(res, *r)), element);
+      s += fmt::format(
+          "      <{} type=\"{}\" message=\"{}\">{}</{}>\n", element,
+          compare::status_name(r->status),
+          markup_escape(
+              r->check + ": " +
+              (first_line.empty() ? std::string(compare::status_name(r->status)) : first_line)),
+          markup_escape(details(res, *r)), element);
     }
   } else if (o == Outcome::skipped) {
     std::string message, text;
     for (const Record* r : t.checks) {
       if (r->status == Status::pass) continue;
       if (message.empty())
-        message = r->status == Status::unsupported ? "unsupported: " + r->message
-                                                   : std::string(compare::status_name(r->status)) +
-                                                         " (" + r->note + ")";
+        message = r->status == Status::unsupported
+                      ? "unsupported: " + r->message
+                      : std::string(compare::status_name(r->status)) + " (" + r->note + ")";
       text += (text.empty() ? "" : "\n\n") + details(res, *r);
     }
     s += fmt::format("      <skipped message=\"{}\"/>\n", markup_escape(message));
@@ -115,10 +115,10 @@ std::string render_junit_xml(const Results& r) {
       if (o == Outcome::failure) ++s.failures;
       if (o == Outcome::error) ++s.errors;
       s.seconds += t.first->seconds;
-      s.body += fmt::format(
-          "    <testcase classname=\"normcheck.{}.{}\" name=\"{}\" time=\"{:.6f}\"",
-          markup_escape(backend), markup_escape(t.first->op), markup_escape(t.first->case_id),
-          t.first->seconds);
+      s.body +=
+          fmt::format("    <testcase classname=\"normcheck.{}.{}\" name=\"{}\" time=\"{:.6f}\"",
+                      markup_escape(backend), markup_escape(t.first->op),
+                      markup_escape(t.first->case_id), t.first->seconds);
       const std::string inner = body(r, t);
       s.body += inner.empty() ? "/>\n" : ">\n" + inner + "    </testcase>\n";
     }

@@ -86,18 +86,19 @@ std::string render_summary_markdown(const Results& r) {
       const auto& c = row.counts;
       std::string fail = count_cell(c.of(Status::fail));
       if (c.non_gating_failures > 0) fail += fmt::format(" ({} known)", c.non_gating_failures);
-      s += fmt::format(
-          "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", backend, op,
-          check, dtype, c.total, count_cell(c.of(Status::pass)), fail,
-          count_cell(c.of(Status::crash)), count_cell(c.of(Status::timeout)),
-          count_cell(c.of(Status::overrun)), count_cell(c.of(Status::unsupported)),
-          count_cell(c.of(Status::error) + c.of(Status::damaged)),
-          row.worst ? format_ratio(row.worst_ratio) : "-", format_ratio(row.tolerance));
+      s +=
+          fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                      backend, op, check, dtype, c.total, count_cell(c.of(Status::pass)), fail,
+                      count_cell(c.of(Status::crash)), count_cell(c.of(Status::timeout)),
+                      count_cell(c.of(Status::overrun)), count_cell(c.of(Status::unsupported)),
+                      count_cell(c.of(Status::error) + c.of(Status::damaged)),
+                      row.worst ? format_ratio(row.worst_ratio) : "-", format_ratio(row.tolerance));
     }
   for (const auto& [backend, names] : unsupported_rows) {
-    s += fmt::format("\n<details><summary>{}: {} (op, check, dtype) where every check was "
-                     "unsupported</summary>\n\n",
-                     backend, plural(std::int64_t(names.size()), "row"));
+    s += fmt::format(
+        "\n<details><summary>{}: {} (op, check, dtype) where every check was "
+        "unsupported</summary>\n\n",
+        backend, plural(std::int64_t(names.size()), "row"));
     for (const auto& n : names) s += "- " + n + "\n";
     s += "\n</details>\n";
   }

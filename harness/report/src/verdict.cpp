@@ -66,8 +66,7 @@ std::vector<BackendTally> failing_empty_backends(const Results& r) {
 
 std::string empty_backend_message(const BackendTally& t) {
   std::string s = fmt::format("{}: 0 checks executed ({} unsupported", t.backend, t.unsupported);
-  if (t.checks > t.unsupported)
-    s += fmt::format(", {} not gating", t.checks - t.unsupported);
+  if (t.checks > t.unsupported) s += fmt::format(", {} not gating", t.checks - t.unsupported);
   if (!t.unsupported_example.empty()) {
     std::string example = t.unsupported_example.substr(0, t.unsupported_example.find('\n'));
     if (example.size() > 160) example = example.substr(0, 157) + "...";
@@ -78,9 +77,10 @@ std::string empty_backend_message(const BackendTally& t) {
 
 std::string executed_line(const std::vector<BackendTally>& tallies) {
   std::string s;
-  for (const auto& t : tallies) s += fmt::format("{}{} {}", s.empty() ? "" : ", ", t.backend, t.executed);
-  return s + (tallies.size() == 1 && tallies[0].executed == 1 ? " check executed"
-                                                              : " checks executed");
+  for (const auto& t : tallies)
+    s += fmt::format("{}{} {}", s.empty() ? "" : ", ", t.backend, t.executed);
+  return s +
+         (tallies.size() == 1 && tallies[0].executed == 1 ? " check executed" : " checks executed");
 }
 
 std::string verdict_word(const Results& r) {
@@ -115,8 +115,8 @@ std::size_t failure_count(const Results& r) {
 
 std::string shell_quote(const std::string& text) {
   const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("/._-+=:,@").find(c) !=
-                                                              std::string_view::npos;
+    return std::isalnum(static_cast<unsigned char>(c)) ||
+           std::string_view("/._-+=:,@").find(c) != std::string_view::npos;
   });
   if (plain) return text;
   std::string s = "'";
@@ -127,7 +127,8 @@ std::string shell_quote(const std::string& text) {
 std::string reproducer(const Results& r, const Record& rec) {
   std::string backend = rec.backend;
   for (const auto& b : r.backends)
-    if (b.name == rec.backend) backend = !b.argument.empty() ? b.argument : !b.path.empty() ? b.path : b.name;
+    if (b.name == rec.backend)
+      backend = !b.argument.empty() ? b.argument : !b.path.empty() ? b.path : b.name;
   std::string s = r.run.reproduce.empty()
                       ? fmt::format("normcheck run --fixtures {}", shell_quote(r.run.fixtures))
                       : r.run.reproduce;

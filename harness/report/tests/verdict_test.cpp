@@ -24,8 +24,10 @@ Record record(std::string case_id, std::string backend, std::string check, Statu
 Results one_declines_everything() {
   Results r;
   r.run.fixtures = "/f";
-  r.backends = {{"cpu", "1", "/b/libcpu.so", "cpu", false}, {"cuda", "1", "/b/libcuda.so", "cuda", false}};
-  for (std::string c : {"ln:f32:f32:4x8:eps=1e-5:dist=normal", "rms:f32:f32:4x8:eps=1e-5:dist=normal"}) {
+  r.backends = {{"cpu", "1", "/b/libcpu.so", "cpu", false},
+                {"cuda", "1", "/b/libcuda.so", "cuda", false}};
+  for (std::string c :
+       {"ln:f32:f32:4x8:eps=1e-5:dist=normal", "rms:f32:f32:4x8:eps=1e-5:dist=normal"}) {
     r.records.push_back(record(c, "cpu", "y", Status::pass));
     r.records.push_back(record(c, "cuda", "y", Status::unsupported));
     r.records.push_back(record(c, "cuda", "saved_rstd", Status::unsupported));
@@ -48,7 +50,8 @@ TEST_CASE("nothing ran is not a pass: a backend given cases that executed no che
   CHECK(verdict_word(r) == "FAILED");
   CHECK_THAT(render_summary_markdown(r), Contains("nothing ran, which is not a pass"));
   CHECK_THAT(render_html(r), Contains("<div class=\"banner nothing\"><b>cuda: 0 checks executed"));
-  CHECK_THAT(render_junit_xml(r), Contains("<failure type=\"nothing_ran\" message=\"cuda: 0 checks"));
+  CHECK_THAT(render_junit_xml(r),
+             Contains("<failure type=\"nothing_ran\" message=\"cuda: 0 checks"));
 }
 
 TEST_CASE("nothing ran passes when allowed for that backend") {

@@ -37,7 +37,8 @@ TEST_CASE("junit.xml: one testcase per case and backend holding its checks, time
   // a: a failing check and an error check: the case is an error, with both elements.
   CHECK_THAT(
       x, Contains("name=\"normcheck.a\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\""));
-  CHECK_THAT(x, Contains("<failure type=\"fail\" message=\"dx: bound ratio 3.5 &gt; tolerance 1\""));
+  CHECK_THAT(x,
+             Contains("<failure type=\"fail\" message=\"dx: bound ratio 3.5 &gt; tolerance 1\""));
   CHECK_THAT(x, Contains("<error type=\"error\" message=\"determinism: error\""));
   // b: the known failure is not an element of its own; the crash, timeout, overrun are errors.
   CHECK_THAT(
@@ -53,8 +54,9 @@ TEST_CASE("junit.xml: one testcase per case and backend holding its checks, time
   CHECK(x.find("<testsuites name=\"normcheck\" tests=\"2\" failures=\"0\" errors=\"2\" skipped") ==
         std::string::npos);
   // Each failure carries its reproducer.
-  CHECK_THAT(x, Contains("repro: normcheck run --fixtures fixtures/golden/quick --backend /x/liba.so "
-                         "--filter &apos;ln:f32:f32:4x8:eps=1e-5:dist=offset&apos;"));
+  CHECK_THAT(x,
+             Contains("repro: normcheck run --fixtures fixtures/golden/quick --backend /x/liba.so "
+                      "--filter &apos;ln:f32:f32:4x8:eps=1e-5:dist=offset&apos;"));
 }
 
 TEST_CASE("junit.xml: a case whose checks were all declined is skipped; known failures skipped") {
@@ -96,7 +98,8 @@ TEST_CASE("write_reports writes the four files, and results.json reads back") {
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("summary.md: the worst failures first with a reproducer; all-unsupported rows collapsed") {
+TEST_CASE(
+    "summary.md: the worst failures first with a reproducer; all-unsupported rows collapsed") {
   Results r = testing::sample_results();
   Record declined = r.records[6];  // a's unsupported saved_rstd
   REQUIRE(declined.status == Status::unsupported);
@@ -108,9 +111,11 @@ TEST_CASE("summary.md: the worst failures first with a reproducer; all-unsupport
   // Before the big table, and unmeasured failures above the measured one.
   CHECK(failures < md.find("| backend | op | check |"));
   CHECK(md.find("crash  b  dx") < md.find("fail  a  dx"));
-  CHECK_THAT(md, Contains("worst dx[1, 7]: golden 1.5 -> actual 1.75 (bound 0.0714), group kappa 10000"));
-  CHECK_THAT(md, Contains("repro: normcheck run --fixtures fixtures/golden/quick --backend /x/libb.so "
-                          "--filter 'ln:f32:f32:4x8:eps=1e-5:dist=offset'"));
+  CHECK_THAT(
+      md, Contains("worst dx[1, 7]: golden 1.5 -> actual 1.75 (bound 0.0714), group kappa 10000"));
+  CHECK_THAT(md,
+             Contains("repro: normcheck run --fixtures fixtures/golden/quick --backend /x/libb.so "
+                      "--filter 'ln:f32:f32:4x8:eps=1e-5:dist=offset'"));
   // Rows with something not passing come before rows that pass.
   CHECK(md.find("| a | layer_norm | dx |") < md.find("| a | layer_norm | y |"));
   // The all-unsupported rows are not table rows but one collapsed list.
@@ -126,7 +131,8 @@ TEST_CASE("report.html: failures at the top, anchored, descriptors break only be
   CHECK(failures < h.find("Pass/fail by op and dtype"));
   CHECK(failures < h.find("<table class=meta>"));
   CHECK_THAT(h, Contains("<tr id=failure-1><td><a href=\"#failure-1\">1</a>"));
-  CHECK_THAT(h, Contains("<code class=d><span class=t>ln</span>:<wbr><span class=t>f32</span>:<wbr>"));
+  CHECK_THAT(h,
+             Contains("<code class=d><span class=t>ln</span>:<wbr><span class=t>f32</span>:<wbr>"));
   CHECK_THAT(h, Contains("<span class=t>eps=1e-5</span>"));
   CHECK_THAT(h, Contains("<code class=repro>normcheck run --fixtures fixtures/golden/quick"));
   CHECK_THAT(h, Contains("copy reproducer"));
@@ -138,16 +144,18 @@ TEST_CASE("report.html: PASSED beside known failures says so") {
   r.backends[1].allow_unsupported = true;  // b keeps only its known failure
   const std::string h = render_html(r);
   CHECK_THAT(h, Contains(">PASSED (1 known failure, tolerance file)</span>"));
-  CHECK_THAT(render_summary_markdown(r), Contains("**PASSED** — 1 pass, 2 fail (1 known failure, 1 advisory: tolerance file)"));
+  CHECK_THAT(render_summary_markdown(r),
+             Contains("**PASSED** — 1 pass, 2 fail (1 known failure, 1 advisory: tolerance file)"));
 }
 
-TEST_CASE("report.html: the scatter plot's y axis reaches the largest ratio, inf on a row of its own") {
+TEST_CASE(
+    "report.html: the scatter plot's y axis reaches the largest ratio, inf on a row of its own") {
   Results r = testing::sample_results();
   r.records[0].bound_ratio = 3e17;  // a pass record with kappa 1e4: measured
   r.records[0].status = Status::fail;
   const std::string h = render_html(r);
   CHECK_THAT(h, Contains(">1e16</text>"));  // labels every third decade down from the top
-  CHECK_THAT(h, Contains(">inf</text>"));  // the known failure's ratio is infinite
+  CHECK_THAT(h, Contains(">inf</text>"));   // the known failure's ratio is infinite
 }
 
 TEST_CASE("a scalar output's worst element prints without []") {

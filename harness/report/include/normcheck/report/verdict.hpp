@@ -15,12 +15,12 @@ namespace normcheck::report {
 // The records of one backend, tallied.
 struct BackendTally {
   std::string backend;
-  std::int64_t cases = 0;        // distinct cases given to it
-  std::int64_t checks = 0;       // records
-  std::int64_t executed = 0;     // gating records that are not unsupported
-  std::int64_t unsupported = 0;  // records the backend declined
+  std::int64_t cases = 0;             // distinct cases given to it
+  std::int64_t checks = 0;            // records
+  std::int64_t executed = 0;          // gating records that are not unsupported
+  std::int64_t unsupported = 0;       // records the backend declined
   std::string unsupported_example{};  // its most frequent reason for declining
-  bool allow_unsupported = false;   // BackendInfo::allow_unsupported
+  bool allow_unsupported = false;     // BackendInfo::allow_unsupported
 };
 
 // One per backend of the run (Results::backends, then any other backend of
