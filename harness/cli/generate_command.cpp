@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 
+#include "case_sources.hpp"
 #include "command.hpp"
 #include "normcheck/fixture/fixture_index.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
@@ -34,20 +35,6 @@ struct GenerateOptions {
   unsigned jobs = 0;
 };
 
-// The existing file of a case, when it is valid and holds exactly that case.
-std::optional<fx::Case> existing_case(const std::filesystem::path& file,
-                                      const std::string& descriptor) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return std::nullopt;
-  try {
-    fx::FixtureReader reader(file);
-    if (reader.size() != 1 || reader.descriptors()[0] != descriptor) return std::nullopt;
-    return reader.read(0);
-  } catch (const model::InputError&) {
-    return std::nullopt;  // damaged or foreign: generated again
-  }
-}
-
 // Runs in a worker: "STATUS\tDIGEST\tSECONDS\tMESSAGE".
 std::string generate_one(const model::Problem& problem, const std::filesystem::path& out_dir) {
   const auto start = std::chrono::steady_clock::now();
@@ -56,7 +43,7 @@ std::string generate_one(const model::Problem& problem, const std::filesystem::p
   const auto seconds = [&start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  if (auto present = existing_case(file, descriptor))
+  if (auto present = cli::existing_case(file, descriptor))
     return fmt::format("present\t{}\t{:.3f}\t", fx::content_digest(*present), seconds());
   try {
     const fx::Case c = fx::generate_case(problem);

@@ -162,13 +162,14 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
       const std::string where = fmt::format("[backend.{}]", name.str());
       const TableReader b(source, table_at(source, table, where), where);
       b.only({"max_bound_ratio", "max_ulp", "require_batch_invariance", "require_determinism",
-              "require_nan_placement"});
+              "require_nan_placement", "allow_unsupported"});
       BackendTolerances bt;
       bt.max_bound_ratio = b.limit("max_bound_ratio");
       bt.max_ulp = b.limit("max_ulp");
       bt.require_batch_invariance = b.flag("require_batch_invariance");
       bt.require_determinism = b.flag("require_determinism");
       bt.require_nan_placement = b.flag("require_nan_placement");
+      bt.allow_unsupported = b.flag("allow_unsupported");
       t.backends.emplace(std::string(name.str()), bt);
     }
   }
@@ -245,6 +246,11 @@ Requirements Tolerances::requirements(std::string_view backend) const {
   return r;
 }
 
+bool Tolerances::allows_unsupported(std::string_view backend) const {
+  const auto it = backends.find(std::string(backend));
+  return it != backends.end() && it->second.allow_unsupported.value_or(false);
+}
+
 const ExpectedFailure* Tolerances::expected_failure(std::string_view backend,
                                                     std::string_view case_descriptor,
                                                     std::string_view check) const {
@@ -275,6 +281,7 @@ std::string Tolerances::to_toml(std::string_view header) const {
       s += fmt::format("require_determinism = {}\n", *b.require_determinism);
     if (b.require_nan_placement)
       s += fmt::format("require_nan_placement = {}\n", *b.require_nan_placement);
+    if (b.allow_unsupported) s += fmt::format("allow_unsupported = {}\n", *b.allow_unsupported);
   }
   for (const auto& e : expected_failures) {
     s += fmt::format("\n[[expected_fail]]\nbackend = {}\ncase = {}\n", quoted(e.backend),

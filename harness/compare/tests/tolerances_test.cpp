@@ -23,6 +23,9 @@ require_determinism = true
 [backend.loose]
 max_bound_ratio = 4
 
+[backend.gpu]
+allow_unsupported = true
+
 [[expected_fail]]
 backend = "naive"
 case = "*:f32:*dist=offset*"
@@ -68,6 +71,17 @@ TEST_CASE("property requirements: backend table over default") {
   CHECK_FALSE(t.requirements("cpu").batch_invariance);
   CHECK_FALSE(t.requirements("other").determinism);
   CHECK(t.requirements("other").nan_placement);
+}
+
+TEST_CASE("allow_unsupported: only where a backend table says so; kept through to_toml") {
+  const auto t = Tolerances::parse(kFile, "t.toml");
+  CHECK(t.allows_unsupported("gpu"));
+  CHECK_FALSE(t.allows_unsupported("cpu"));
+  CHECK_FALSE(t.allows_unsupported("other"));
+  CHECK(Tolerances::parse(t.to_toml("x"), "again").allows_unsupported("gpu"));
+  CHECK_THROWS_WITH(
+      Tolerances::parse("schema_version = 1\n[backend.gpu]\nallow_unsupported = 1\n", "b.toml"),
+      Contains("b.toml:3"));
 }
 
 TEST_CASE("expected failures match backend, case glob and check") {

@@ -190,10 +190,17 @@ std::string results_to_json(const Results& res) {
   run["incomplete_reason"] = ri.incomplete_reason;
   run["cases_planned"] = ri.cases_planned;
   run["cases_done"] = ri.cases_done;
+  run["partial"] = ri.partial;
+  run["reproduce"] = ri.reproduce;
+  run["cases_in_memory"] = ri.cases_in_memory;
   j["run"] = run;
   json backends = json::array();
   for (const auto& b : res.backends)
-    backends.push_back({{"name", b.name}, {"version", b.version}, {"path", b.path}});
+    backends.push_back({{"name", b.name},
+                        {"version", b.version},
+                        {"path", b.path},
+                        {"argument", b.argument},
+                        {"allow_unsupported", b.allow_unsupported}});
   j["backends"] = backends;
   json records = json::array();
   for (const auto& rec : res.records) records.push_back(record_to_json(rec));
@@ -232,11 +239,17 @@ Results results_from_json(const std::string& text, const std::string& source) {
   res.run.incomplete_reason = run.text_or("incomplete_reason", "");
   res.run.cases_planned = run.integer("cases_planned");
   res.run.cases_done = run.integer("cases_done");
+  // Added later in schema 1: optional, so older files still read.
+  res.run.partial = run.has("partial") && run.flag("partial");
+  res.run.reproduce = run.text_or("reproduce", "");
+  res.run.cases_in_memory = run.has("cases_in_memory") && run.flag("cases_in_memory");
   const json& backends = top.at("backends");
   if (!backends.is_array()) top.fail("field 'backends' is not an array");
   for (const auto& b : backends) {
     const Reader br(b, source + " backend");
-    res.backends.push_back({br.text("name"), br.text_or("version", ""), br.text_or("path", "")});
+    res.backends.push_back({br.text("name"), br.text_or("version", ""), br.text_or("path", ""),
+                            br.text_or("argument", ""),
+                            br.has("allow_unsupported") && br.flag("allow_unsupported")});
   }
   const json& records = top.at("records");
   if (!records.is_array()) top.fail("field 'records' is not an array");

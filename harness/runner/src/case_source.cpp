@@ -239,9 +239,22 @@ Selection parse_shard(std::string_view text, Selection s) {
   return s;
 }
 
+std::optional<std::string> filter_descriptor(std::string_view filter) {
+  if (filter.empty() || filter.starts_with("re:") ||
+      filter.find_first_of("*?[") != std::string_view::npos)
+    return std::nullopt;
+  try {
+    return model::to_descriptor(model::parse_descriptor(filter));
+  } catch (const model::InputError&) {
+    return std::nullopt;  // not a descriptor: a plain glob (that matches itself only)
+  }
+}
+
 std::vector<std::size_t> select_cases(const CaseSource& cases, const Selection& selection) {
   std::function<bool(const std::string&)> matches = [](const std::string&) { return true; };
-  if (selection.filter.starts_with("re:")) {
+  if (auto exact = filter_descriptor(selection.filter)) {
+    matches = [d = std::move(*exact)](const std::string& c) { return c == d; };
+  } else if (selection.filter.starts_with("re:")) {
     std::shared_ptr<std::regex> re;
     try {
       re = std::make_shared<std::regex>(selection.filter.substr(3), std::regex::ECMAScript);

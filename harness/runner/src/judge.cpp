@@ -271,7 +271,7 @@ Record Judge::measure(const std::string& check, numeric::DType dtype,
   if (r.status == Status::fail) {
     if (const auto* e = tol_.expected_failure(backend_, r.case_id, check)) {
       r.gating = false;
-      r.note = "expected_fail: " + e->reason;
+      r.note = std::string(report::kKnownFailureNote) + e->reason;
     }
   }
   return r;
@@ -469,11 +469,11 @@ void Judge::property(Record& r, bool required, const char* requirement) const {
   if (r.status != Status::fail) return;
   if (!required) {
     r.gating = false;
-    r.note = fmt::format("advisory: {} is not set for this backend", requirement);
+    r.note = fmt::format("{}{} is not set for this backend", report::kAdvisoryNote, requirement);
   } else if (const auto* e = tol_.expected_failure(backend_, r.case_id, r.check)) {
     // One rule for every check: a listed known failure does not fail the run.
     r.gating = false;
-    r.note = "expected_fail: " + e->reason;
+    r.note = std::string(report::kKnownFailureNote) + e->reason;
   }
 }
 

@@ -43,8 +43,10 @@ std::filesystem::path suite_fixture_dir(std::string_view suite) {
                       dir.string(), dir.string()));
     return dir;
   }
-  throw model::InputError(
-      fmt::format("unknown suite '{}' (quick, nightly; or give --fixtures DIR)", suite));
+  throw model::InputError(fmt::format(
+      "suite '{}' has no fixture folder of its own (only quick and nightly do); normcheck run "
+      "--suite {} generates its fixtures into a cache",
+      suite, suite));
 }
 
 std::filesystem::path default_tolerance_file() {

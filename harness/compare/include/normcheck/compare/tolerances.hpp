@@ -47,6 +47,9 @@ struct ExpectedFailure {
 struct BackendTolerances {
   std::optional<double> max_bound_ratio, max_ulp;
   std::optional<bool> require_batch_invariance, require_determinism, require_nan_placement;
+  // A run in which this backend executes no check (it declines every case,
+  // e.g. a GPU backend on a machine without one) does not fail.
+  std::optional<bool> allow_unsupported;
 };
 
 class Tolerances {
@@ -61,6 +64,7 @@ class Tolerances {
   Limit limit(std::string_view backend, std::string_view op, std::string_view check,
               std::string_view dtype) const;
   Requirements requirements(std::string_view backend) const;
+  bool allows_unsupported(std::string_view backend) const;
   const ExpectedFailure* expected_failure(std::string_view backend,
                                           std::string_view case_descriptor,
                                           std::string_view check) const;

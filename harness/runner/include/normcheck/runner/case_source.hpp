@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -84,8 +85,10 @@ Listing list_fixture_files(const std::filesystem::path& base,
                            const std::vector<std::filesystem::path>& files,
                            double timeout_seconds);
 
-// Which cases a run takes. A filter is a shell glob over the normalized
-// descriptor ("ln:*dist=offset*"), or, prefixed with "re:", an ECMAScript
+// Which cases a run takes. A filter is a descriptor in any form the grammar
+// accepts ("ln:f32:4x64:eps=0.01": defaults filled, keys in any order), which
+// selects exactly that case; or a shell glob over the normalized
+// descriptor ("ln:*dist=offset*"); or, prefixed with "re:", an ECMAScript
 // regular expression searched anywhere in it ("re:^(ln|rms):bf16"). A shard
 // K/N keeps the cases whose descriptor hashes (FNV-1a, 64 bit) to K-1
 // modulo N: the same split on every machine, and adding a case never moves
@@ -99,6 +102,10 @@ struct Selection {
 Selection parse_shard(std::string_view text, Selection s = {});
 
 std::vector<std::size_t> select_cases(const CaseSource& cases, const Selection& selection);
+
+// The normalized descriptor a filter names, when it is a descriptor (no glob
+// character, not "re:", and it parses); otherwise nullopt.
+std::optional<std::string> filter_descriptor(std::string_view filter);
 
 std::uint64_t fnv1a64(std::string_view text);
 
