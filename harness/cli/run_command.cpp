@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "command.hpp"
+#include "max_case_bytes.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
 #include "normcheck/fixture/progress.hpp"
 #include "normcheck/model/problem.hpp"
@@ -31,6 +32,7 @@ struct RunArgs {
   std::vector<std::string> backends;
   int jobs = int(std::max(1u, std::thread::hardware_concurrency()));
   double timeout = 60.0;
+  std::uint64_t max_case_bytes = fixture::kDefaultMaxCaseBytes;
 };
 
 std::string command_line(const RunArgs& a) {
@@ -122,7 +124,7 @@ int run(const RunArgs& a) {
   // fragments; a fixed threshold returns every large block to the OS, so
   // the harness stays small over a whole nightly (and forks stay cheap).
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  const runner::FixtureDirectory cases(dir);
+  const runner::FixtureDirectory cases(dir, 30.0, a.max_case_bytes);
   if (cases.size() == 0 && cases.damaged().empty())
     throw model::InputError(fmt::format("{}: no fixture files (*.h5)", dir.string()));
   const auto selected = runner::select_cases(cases, selection);
@@ -217,7 +219,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--jobs", args->jobs, "Worker processes at once (default: number of cores)");
   cmd->add_option("--timeout", args->timeout,
                   "Seconds per case and backend before the worker is killed (0: none)");
-  cmd->callback([args, &exit_code] { exit_code = run(*args); });
+  const MaxCaseBytes max_case_bytes(cmd);
+  cmd->callback([args, max_case_bytes, &exit_code] {
+    args->max_case_bytes = max_case_bytes.resolve();
+    exit_code = run(*args);
+  });
 }
 
 }  // namespace normcheck::cli

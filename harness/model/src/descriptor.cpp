@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -67,6 +68,15 @@ std::int64_t parse_int(std::string_view field, std::string_view text) {
   if (text.empty() || ec != std::errc() || ptr != end)
     throw ProblemError(std::string(field), fmt::format("'{}' is not an integer", excerpt(text)));
   return v;
+}
+
+// An integer stored as int: out of range is an error, not a truncation
+// (steps=4294967297 read as 1 before).
+int parse_small_int(std::string_view field, std::string_view text) {
+  const std::int64_t v = parse_int(field, text);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    throw ProblemError(std::string(field), fmt::format("'{}' is out of range", excerpt(text)));
+  return int(v);
 }
 
 double parse_double(std::string_view field, std::string_view text) {
@@ -197,7 +207,7 @@ void apply_key(Problem& p, std::string_view key, std::string_view value) {
     else if (value == "nhwc") p.layout = Layout::nhwc;
     else throw ProblemError("layout", fmt::format("'{}' is not nchw or nhwc", excerpt(value)));
   } else if (key == "axis") {
-    p.norm_axis = int(parse_int(key, value));
+    p.norm_axis = parse_small_int(key, value);
   } else if (key == "g") {
     p.groups = parse_int(key, value);
   } else if (key == "mode") {
@@ -226,7 +236,7 @@ void apply_key(Problem& p, std::string_view key, std::string_view value) {
     else if (value == "biased") p.running_var_estimator = VarianceEstimator::biased;
     else throw ProblemError("var", fmt::format("'{}' is not unbiased or biased", excerpt(value)));
   } else if (key == "steps") {
-    p.steps = int(parse_int(key, value));
+    p.steps = parse_small_int(key, value);
   } else if (key == "shards") {
     p.shards = parse_dims(key, value, '+');
   } else if (key == "oc") {

@@ -100,7 +100,7 @@ Setup load_setup(const RunMpiOptions& o, int ranks) {
     s.tolerance_source = runner::default_tolerance_file().string();
   }
   for (const auto& name : o.backends) s.backends.push_back(backend::LoadedBackend::load(name));
-  s.cases = std::make_unique<runner::FixtureDirectory>(s.dir);
+  s.cases = std::make_unique<runner::FixtureDirectory>(s.dir, 30.0, o.max_case_bytes);
   const auto candidates = runner::select_cases(*s.cases, runner::Selection{o.filter, 1, 1});
   s.selection = select_sync_cases(*s.cases, candidates, ranks);
   if (s.selection.cases.empty()) {
