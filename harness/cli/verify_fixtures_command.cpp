@@ -9,6 +9,7 @@
 #include <set>
 
 #include "command.hpp"
+#include "max_case_bytes.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
 #include "normcheck/fixture/generator.hpp"
 #include "normcheck/fixture/job_pool.hpp"
@@ -29,6 +30,7 @@ struct VerifyOptions {
   std::string suites_dir;
   std::string manifest;
   unsigned jobs = 0;
+  std::uint64_t max_case_bytes = fx::kDefaultMaxCaseBytes;
 };
 
 struct FileCheck {
@@ -38,9 +40,9 @@ struct FileCheck {
 
 // Runs in a worker. Reading a case verifies it; InputError escapes as "bad".
 FileCheck check_file(const std::filesystem::path& file, bool regenerate,
-                     const fx::Manifest& manifest) {
+                     const fx::Manifest& manifest, std::uint64_t max_case_bytes) {
   FileCheck check;
-  const fx::FixtureReader reader(file);
+  const fx::FixtureReader reader(file, max_case_bytes);
   for (std::size_t i = 0; i < reader.size(); ++i) {
     const fx::Case stored = reader.read(i);
     ++check.cases;
@@ -64,9 +66,9 @@ FileCheck check_file(const std::filesystem::path& file, bool regenerate,
 }
 
 std::string check_file_report(const std::filesystem::path& file, bool regenerate,
-                              const fx::Manifest& manifest) {
+                              const fx::Manifest& manifest, std::uint64_t max_case_bytes) {
   try {
-    const FileCheck c = check_file(file, regenerate, manifest);
+    const FileCheck c = check_file(file, regenerate, manifest, max_case_bytes);
     return fmt::format("{}\t{}\t{}\t{}", c.mismatch.empty() ? "ok" : "mismatch", c.cases,
                        c.regenerated, c.mismatch);
   } catch (const model::InputError& e) {
@@ -101,7 +103,9 @@ int run_verify(const VerifyOptions& opt) {
   std::vector<std::string> messages;
   fx::run_jobs(
       files.size(), jobs,
-      [&](std::size_t i) { return check_file_report(files[i], opt.regenerate, manifest); },
+      [&](std::size_t i) {
+        return check_file_report(files[i], opt.regenerate, manifest, opt.max_case_bytes);
+      },
       [&](std::size_t i, const std::string& line) {
         std::vector<std::string> f;
         std::size_t start = 0;
@@ -180,7 +184,11 @@ void add_verify_fixtures_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--manifest", opt->manifest,
                   "compare every case's content digest with this manifest");
   cmd->add_option("--jobs,-j", opt->jobs, "worker processes (default: the available cores)");
-  cmd->callback([opt, &exit_code] { exit_code = run_verify(*opt); });
+  const MaxCaseBytes max_case_bytes(cmd);
+  cmd->callback([opt, max_case_bytes, &exit_code] {
+    opt->max_case_bytes = max_case_bytes.resolve();
+    exit_code = run_verify(*opt);
+  });
 }
 
 }  // namespace normcheck::cli

@@ -73,6 +73,9 @@ expect run_case_above_bound "1 damaged" \
 grep -q "more than the limit of 1 KiB per case" bounded/results.json ||
   { echo "FAIL run_case_above_bound: no damaged record in results.json"; failures=$((failures + 1)); }
 
+expect verify_case_above_bound "case 'ln:f32:f32:2x127:.*more than the limit of 1 KiB per case" \
+  "$normcheck" verify-fixtures "$quick" --max-case-bytes 1K --jobs 1
+
 # Suites: expansion and nesting bounds, echo cut short.
 /usr/bin/python3 -c "
 for i in range(1, 201): print(f'ln:f32:{i}x{{1,2,3,4,5,6,7,8,9,10}}{{0,1,2,3,4,5,6,7,8,9}}{{0,1,2,3,4,5,6,7,8,9}}:seed={{1,2,3,4,5,6,7,8,9,10}}')
