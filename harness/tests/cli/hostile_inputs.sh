@@ -74,7 +74,7 @@ grep -q "more than the limit of 1 KiB per case" bounded/results.json ||
   { echo "FAIL run_case_above_bound: no damaged record in results.json"; failures=$((failures + 1)); }
 
 expect verify_case_above_bound "case 'ln:f32:f32:2x127:.*more than the limit of 1 KiB per case" \
-  "$normcheck" verify-fixtures "$quick" --max-case-bytes 1K --jobs 1
+  "$normcheck" verify-fixtures "$quick/109393b0eb3deb79.h5" --max-case-bytes 1K --jobs 1
 
 # Suites: expansion and nesting bounds, echo cut short.
 /usr/bin/python3 -c "
