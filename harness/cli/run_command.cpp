@@ -6,7 +6,6 @@
 // (the report is still written, marked incomplete).
 #include <fmt/core.h>
 #include <malloc.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -66,24 +65,6 @@ class RunProgress {
   fixture::Progress meter_;
 };
 
-// The report folder is checked before the run, not after it: a run of an
-// hour must not end in "cannot write".
-void check_report_folder(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw model::InputError(fmt::format("--report {}: cannot create the folder{}", dir.string(),
-                                        ec ? ": " + ec.message() : ""));
-  for (const char* name : {"results.json", "summary.md", "junit.xml", "report.html"}) {
-    const auto file = dir / name;
-    if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
-      throw model::InputError(
-          fmt::format("--report {}: {} exists and is not a regular file", dir.string(), name));
-  }
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw model::InputError(fmt::format("--report {}: folder is not writable", dir.string()));
-}
-
 int run(const RunArgs& a) {
   if (a.suite.empty() == a.fixtures.empty())
     throw model::InputError("give exactly one of --fixtures DIR and --suite NAME");
@@ -117,7 +98,8 @@ int run(const RunArgs& a) {
   std::vector<const backend::LoadedBackend*> backends;
   for (const auto& b : loaded) backends.push_back(&b);
 
-  check_report_folder(a.report);
+  // Before the run, not after it: a run of an hour must not end in "cannot write".
+  report::check_report_folder(a.report, "--report");
   // Each task's case and outputs arrive as one large block and are freed
   // when judged. glibc's dynamic mmap threshold would soon serve such
   // blocks from the heap, which then stays at its high-water mark and

@@ -224,10 +224,7 @@ int Driver::run() {
   results.run.started = report::utc_now();
   // Fail early on a report folder that cannot be made, not after the run.
   const int made = agreed(s_, [&] {
-    if (s_.rank() != 0) return;
-    std::error_code ec;
-    std::filesystem::create_directories(o_.report, ec);
-    if (ec) throw model::InputError(fmt::format("--report {}: {}", o_.report, ec.message()));
+    if (s_.rank() == 0) report::check_report_folder(o_.report, "--report");
   });
   if (made != 0) return made;
   if (s_.rank() == 0) {

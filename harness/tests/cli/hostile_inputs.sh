@@ -48,6 +48,15 @@ expect generate_suite_fifo "not a regular file" "$normcheck" generate --suite ./
 expect generate_manifest_fifo "manifest 'fifo': is a FIFO" \
   "$normcheck" generate --suite quick --out out --manifest fifo --jobs 1
 
+# A report folder whose results.json is a folder: refused before the run
+# (run), and before the merge instead of "internal error" after it (merge).
+mkdir -p report_dir/results.json
+expect run_report_results_folder "--report report_dir: results.json exists and is not a regular file" \
+  "$normcheck" run --fixtures "$quick" --backend cpu --report report_dir
+printf '{}' > empty.json
+expect merge_out_results_folder "--out report_dir: results.json exists and is not a regular file" \
+  "$normcheck" merge empty.json --out report_dir
+
 # Tolerance limits that admit anything.
 printf 'schema_version = 1\n[default]\nmax_bound_ratio = inf\n' > inf.toml
 printf 'schema_version = 1\n[[limit]]\nop = "layer_norm"\nmax_bound_ratio = 1e308\n' > absurd.toml
