@@ -57,14 +57,19 @@ TEST_CASE("fields of a parsed problem", "[descriptor]") {
 }
 
 namespace {
-std::string error_field(const std::string& text) {
+struct Rejection {
+  std::string field = "<accepted>", message = "<accepted>";
+};
+Rejection rejection(const std::string& text) {
   try {
     parse_descriptor(text);
   } catch (const ProblemError& e) {
-    return e.field();
+    return {e.field(), e.what()};
   }
-  return "<accepted>";
+  return {};
 }
+std::string error_field(const std::string& text) { return rejection(text).field; }
+std::string error_message(const std::string& text) { return rejection(text).message; }
 }  // namespace
 
 TEST_CASE("bad descriptors name the offending field", "[descriptor]") {
@@ -91,17 +96,6 @@ TEST_CASE("bad descriptors name the offending field", "[descriptor]") {
   CHECK(error_field("cbn:f32:1x3x2x2:oc=4:k=5x5") == "k");
 }
 
-namespace {
-std::string error_message(const std::string& text) {
-  try {
-    parse_descriptor(text);
-  } catch (const ProblemError& e) {
-    return e.what();
-  }
-  return "<accepted>";
-}
-}  // namespace
-
 TEST_CASE("keys that do not apply to the op are rejected, not dropped", "[descriptor]") {
   // Before: conv keys on other ops were parsed into an unused ConvGeometry.
   CHECK(error_field("ln:f32:4x8:pad=1") == "pad");
@@ -115,6 +109,17 @@ TEST_CASE("keys that do not apply to the op are rejected, not dropped", "[descri
   CHECK(error_field("in:f32:2x3x4:track=1:mom=0.5") == "<accepted>");
   CHECK_THAT(error_message("ln:f32:4x8:pad=1"),
              Catch::Contains("applies to cbn only") && Catch::Contains("valid keys for ln: axis"));
+}
+
+TEST_CASE("integers that would be truncated or sizes that would overflow are rejected", "[descriptor]") {
+  // Before: steps=4294967297 was stored as int(1), a silently different problem.
+  CHECK(error_field("bn:f32:2x3x4:steps=4294967297") == "steps");
+  CHECK(error_field("ln:f32:4x8:axis=4294967297") == "axis");
+  CHECK(error_field("bn:f32:2x3x4:steps=101") == "steps");  // each step is a dataset of x
+  CHECK(error_field("bn:f32:2x3x4:steps=100") == "<accepted>");
+  CHECK(error_field("cbn:f32:1x3x8x8:oc=4:k=3x3:pad=4611686018427387904") == "pad");
+  // Shards whose sum wraps to N = 2 were accepted before.
+  CHECK(error_field("bn:f32:2x3x4:shards=9223372036854775807+9223372036854775807+4") == "shards");
 }
 
 TEST_CASE("a key given twice is rejected", "[descriptor]") {
