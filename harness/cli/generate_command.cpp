@@ -39,8 +39,7 @@ struct GenerateOptions {
 
 // The existing file of a case, when it is valid and holds exactly that case.
 std::optional<fx::Case> existing_case(const std::filesystem::path& file,
-                                      const std::string& descriptor,
-                                      std::uint64_t max_case_bytes) {
+                                      const std::string& descriptor, std::uint64_t max_case_bytes) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return std::nullopt;
   try {
@@ -118,8 +117,8 @@ int run_generate(const GenerateOptions& opt) {
   // A manifest named on the command line must be there; the suite's own is
   // checked when anything exists at its path (a FIFO or folder there is an
   // error from read_manifest, not a silently skipped check).
-  const bool check_manifest = !opt.update_manifest &&
-                              (!opt.manifest.empty() || std::filesystem::exists(manifest_file, ec));
+  const bool check_manifest =
+      !opt.update_manifest && (!opt.manifest.empty() || std::filesystem::exists(manifest_file, ec));
   const fx::Manifest manifest = check_manifest ? fx::read_manifest(manifest_file) : fx::Manifest{};
 
   const std::filesystem::path out_dir(opt.out);

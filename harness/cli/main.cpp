@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
       "normcheck - numerical verification of normalization kernels against certified references"};
   app.require_subcommand(1);
   app.footer(
-      "Exit codes (every subcommand): 0 pass, 1 a check failed, 2 bad input or usage (named in one\n"
+      "Exit codes (every subcommand): 0 pass, 1 a check failed, 2 bad input or usage (named in "
+      "one\n"
       "message on stderr; also a harness error), 130 interrupted (the report is still written).\n"
       "Limits on untrusted input (fixtures, suites, JSON, tolerance files): harness/README.md.");
   int exit_code = 0;
@@ -42,8 +43,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const std::bad_alloc&) {
     // Readers name their file when they run out of memory; this is the rest.
-    fmt::print(stderr, "normcheck: error: out of memory (std::bad_alloc): an input asks for more "
-                       "memory than this machine has\n");
+    fmt::print(stderr,
+               "normcheck: error: out of memory (std::bad_alloc): an input asks for more "
+               "memory than this machine has\n");
     return 2;
   } catch (const std::exception& e) {
     // Only 0/1/2 (and 130) are documented: a bug of the harness is exit 2 too,

@@ -16,11 +16,24 @@ namespace normcheck::cli {
 namespace {
 
 // Binary units, as the limit is about memory; "GB" is read as GiB too.
-struct Unit { std::string_view name; unsigned shift; };
-constexpr std::array<Unit, 14> kUnits{{{"", 0},     {"b", 0},    {"k", 10},   {"kb", 10},
-                                       {"kib", 10}, {"m", 20},   {"mb", 20},  {"mib", 20},
-                                       {"g", 30},   {"gb", 30},  {"gib", 30}, {"t", 40},
-                                       {"tb", 40},  {"tib", 40}}};
+struct Unit {
+  std::string_view name;
+  unsigned shift;
+};
+constexpr std::array<Unit, 14> kUnits{{{"", 0},
+                                       {"b", 0},
+                                       {"k", 10},
+                                       {"kb", 10},
+                                       {"kib", 10},
+                                       {"m", 20},
+                                       {"mb", 20},
+                                       {"mib", 20},
+                                       {"g", 30},
+                                       {"gb", 30},
+                                       {"gib", 30},
+                                       {"t", 40},
+                                       {"tb", 40},
+                                       {"tib", 40}}};
 
 }  // namespace
 

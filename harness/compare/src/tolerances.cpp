@@ -156,7 +156,8 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
     const TableReader d(source, table_at(source, *node, "[default]"), "[default]");
     d.only({"max_bound_ratio", "max_ulp", "require_batch_invariance", "require_determinism",
             "require_nan_placement"});
-    if (auto v = d.limit("max_bound_ratio", kMaxLimitBoundRatio)) t.default_limit.max_bound_ratio = *v;
+    if (auto v = d.limit("max_bound_ratio", kMaxLimitBoundRatio))
+      t.default_limit.max_bound_ratio = *v;
     t.default_limit.max_ulp = d.limit("max_ulp", kMaxLimitUlp);
     t.default_requirements.batch_invariance = d.flag("require_batch_invariance").value_or(false);
     t.default_requirements.determinism = d.flag("require_determinism").value_or(false);
@@ -190,8 +191,12 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
       });
   read_array_of_tables(source, root, "limit", [&](const TableReader& r, const toml::table& table) {
     r.only({"backend", "op", "check", "dtype", "max_bound_ratio", "max_ulp", "note"});
-    LimitRule rule{r.text("backend", "*"), r.text("op", "*"),          r.text("check", "*"),
-                   r.text("dtype", "*"),   r.limit("max_bound_ratio", kMaxLimitBoundRatio), r.limit("max_ulp", kMaxLimitUlp),
+    LimitRule rule{r.text("backend", "*"),
+                   r.text("op", "*"),
+                   r.text("check", "*"),
+                   r.text("dtype", "*"),
+                   r.limit("max_bound_ratio", kMaxLimitBoundRatio),
+                   r.limit("max_ulp", kMaxLimitUlp),
                    r.text("note")};
     if (!rule.max_bound_ratio && !rule.max_ulp)
       fail_at(source, table, "[[limit]] sets neither max_bound_ratio nor max_ulp");

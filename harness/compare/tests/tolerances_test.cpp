@@ -109,8 +109,9 @@ TEST_CASE("bad tolerance files are rejected with file, line and what is wrong") 
                             "f.toml"),
           Contains("f.toml:4") && Contains("must be finite and at most 1e+06"));
     }
-    CHECK_THROWS_WITH(Tolerances::parse("schema_version = 1\n[default]\nmax_ulp = 1e10\n", "f.toml"),
-                      Contains("f.toml:3") && Contains("max_ulp") && Contains("at most 1e+09"));
+    CHECK_THROWS_WITH(
+        Tolerances::parse("schema_version = 1\n[default]\nmax_ulp = 1e10\n", "f.toml"),
+        Contains("f.toml:3") && Contains("max_ulp") && Contains("at most 1e+09"));
     CHECK_THROWS_WITH(
         Tolerances::parse("schema_version = 1\n[backend.cpu]\nmax_bound_ratio = inf\n", "f.toml"),
         Contains("f.toml:3") && Contains("[backend.cpu].max_bound_ratio"));

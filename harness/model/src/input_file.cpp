@@ -60,8 +60,10 @@ std::string read_text_file(const std::filesystem::path& path, std::string_view w
   const Fd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) return fail(fmt::format("cannot open: {}", std::strerror(errno)));
   struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return fail(fmt::format("cannot stat: {}", std::strerror(errno)));
-  if (!S_ISREG(st.st_mode)) return fail(fmt::format("is {}, not a regular file", kind_of(st.st_mode)));
+  if (::fstat(fd.get(), &st) != 0)
+    return fail(fmt::format("cannot stat: {}", std::strerror(errno)));
+  if (!S_ISREG(st.st_mode))
+    return fail(fmt::format("is {}, not a regular file", kind_of(st.st_mode)));
   const auto too_large = [&] {
     return fail(fmt::format("larger than {}, the most this normcheck reads as {}",
                             format_bytes(max_bytes), what));

@@ -24,8 +24,8 @@
 
 #include "normcheck/backend.h"
 #include "normcheck/compare/tolerances.hpp"
-#include "normcheck/fixture/case_size.hpp"
 #include "normcheck/fixture/case.hpp"
+#include "normcheck/fixture/case_size.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
 #include "normcheck/fixture/generator.hpp"
 #include "normcheck/model/problem.hpp"

@@ -216,15 +216,18 @@ void check_depth(const std::string& text, const std::string& source) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxJsonDepth)
-        throw InputError(fmt::format("{}: not a normcheck results file: nested more than {} deep "
-                                     "(at byte {})",
-                                     source, kMaxJsonDepth, i));
+        throw InputError(
+            fmt::format("{}: not a normcheck results file: nested more than {} deep "
+                        "(at byte {})",
+                        source, kMaxJsonDepth, i));
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }

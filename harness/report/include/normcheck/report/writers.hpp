@@ -7,8 +7,8 @@
 #pragma once
 
 #include <filesystem>
-#include <string_view>
 #include <string>
+#include <string_view>
 
 #include "normcheck/report/results.hpp"
 
