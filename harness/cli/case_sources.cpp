@@ -17,7 +17,8 @@ namespace normcheck::cli {
 
 namespace fx = normcheck::fixture;
 
-std::vector<fx::Case> golden_cases(const std::vector<std::string>& descriptors) {
+std::vector<fx::Case> golden_cases(const std::vector<std::string>& descriptors,
+                                   std::uint64_t max_case_bytes) {
   std::vector<fx::Case> cases;
   for (const auto& d : descriptors) {
     model::Problem p;
@@ -26,6 +27,7 @@ std::vector<fx::Case> golden_cases(const std::vector<std::string>& descriptors) 
     } catch (const model::InputError& e) {
       throw model::InputError(fmt::format("--descriptor '{}': {}", d, e.what()));
     }
+    fx::check_case_size(p, max_case_bytes);
     cases.push_back(fx::generate_case(p));
   }
   return cases;
@@ -47,11 +49,11 @@ void save_cases(const std::vector<fx::Case>& cases, const std::filesystem::path&
 }
 
 std::optional<fx::Case> existing_case(const std::filesystem::path& file,
-                                      const std::string& descriptor) {
+                                      const std::string& descriptor, std::uint64_t max_case_bytes) {
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) return std::nullopt;
   try {
-    fx::FixtureReader reader(file);
+    fx::FixtureReader reader(file, max_case_bytes);
     if (reader.size() != 1 || reader.descriptors()[0] != descriptor) return std::nullopt;
     return reader.read(0);
   } catch (const model::InputError&) {
@@ -77,7 +79,8 @@ std::filesystem::path suite_cache_dir(const fx::Suite& suite) {
          fmt::format("{}-{:016x}", suite.name.empty() ? "suite" : suite.name, runner::fnv1a64(all));
 }
 
-std::filesystem::path cached_suite_fixtures(const fx::Suite& suite, unsigned jobs) {
+std::filesystem::path cached_suite_fixtures(const fx::Suite& suite, unsigned jobs,
+                                            std::uint64_t max_case_bytes) {
   const auto dir = suite_cache_dir(suite);
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -87,10 +90,11 @@ std::filesystem::path cached_suite_fixtures(const fx::Suite& suite, unsigned job
   for (std::size_t i = 0; i < suite.problems.size(); ++i) {
     const std::string d = model::to_descriptor(suite.problems[i]);
     const std::string file = fx::case_group_name(d) + ".h5";
+    fx::check_case_size(suite.problems[i], max_case_bytes);
     index.push_back({file, 0, d});
     // A file present from an earlier run is trusted when it reads back as
     // that case; anything else is generated again.
-    if (!existing_case(dir / file, d)) missing.push_back(i);
+    if (!existing_case(dir / file, d, max_case_bytes)) missing.push_back(i);
   }
   if (!missing.empty()) {
     fmt::print(stderr, "normcheck: generating {} of the {} cases of suite '{}' into {}\n",

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <exception>
+#include <new>
 
 #include "command.hpp"
 #include "normcheck/model/problem.hpp"
@@ -53,6 +54,11 @@ int main(int argc, char** argv) {
       "normcheck - numerical verification of normalization kernels against certified references"};
   app.set_version_flag("--version", std::string("normcheck ") + NORMCHECK_VERSION);
   app.require_subcommand(1);
+  app.footer(
+      "Exit codes (every subcommand): 0 pass, 1 a check failed, 2 bad input or usage (named in "
+      "one\n"
+      "message on stderr; also a harness error), 130 interrupted (the report is still written).\n"
+      "Limits on untrusted input (fixtures, suites, JSON, tolerance files): harness/README.md.");
   int exit_code = 0;
   normcheck::cli::add_describe_command(app, exit_code);
   normcheck::cli::add_list_command(app, exit_code);
@@ -82,9 +88,18 @@ int main(int argc, char** argv) {
   } catch (const normcheck::model::InputError& e) {
     fmt::print(stderr, "normcheck: error: {}\n", e.what());
     return 2;
+  } catch (const std::bad_alloc&) {
+    // Readers name their file when they run out of memory; this is the rest.
+    fmt::print(stderr,
+               "normcheck: error: out of memory (std::bad_alloc): an input asks for more "
+               "memory than this machine has\n");
+    return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "normcheck: internal error: {}\n", e.what());
-    return 3;
+    // Only 0/1/2 (and 130) are documented: a bug of the harness is exit 2 too,
+    // said to be one.
+    fmt::print(stderr, "normcheck: internal error (a bug of normcheck, please report): {}\n",
+               e.what());
+    return 2;
   }
   return exit_code;
 }

@@ -23,6 +23,7 @@ struct MergeArgs {
 };
 
 int merge(const MergeArgs& a) {
+  report::check_report_folder(a.out, "--out");
   std::vector<report::Results> inputs;
   for (const auto& file : a.inputs) inputs.push_back(report::read_results(file));
   const report::Merged m = report::merge_results(inputs, a.inputs);

@@ -8,7 +8,6 @@
 // when interrupted (the report is still written, marked incomplete).
 #include <fmt/core.h>
 #include <malloc.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
@@ -17,6 +16,7 @@
 
 #include "case_sources.hpp"
 #include "command.hpp"
+#include "max_case_bytes.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
 #include "normcheck/fixture/progress.hpp"
 #include "normcheck/fixture/suite.hpp"
@@ -45,6 +45,7 @@ struct RunArgs {
   bool allow_unsupported = false;
   int show = 10;
   std::string program = "normcheck";  // how to call this binary again (reproducers)
+  std::uint64_t max_case_bytes = fixture::kDefaultMaxCaseBytes;
 };
 
 using report::shell_quote;
@@ -107,24 +108,6 @@ class RunProgress {
   fixture::Progress meter_;
 };
 
-// The report folder is checked before the run, not after it: a run of an
-// hour must not end in "cannot write".
-void check_report_folder(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw model::InputError(fmt::format("--report {}: cannot create the folder{}", dir.string(),
-                                        ec ? ": " + ec.message() : ""));
-  for (const char* name : {"results.json", "summary.md", "junit.xml", "report.html"}) {
-    const auto file = dir / name;
-    if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
-      throw model::InputError(
-          fmt::format("--report {}: {} exists and is not a regular file", dir.string(), name));
-  }
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw model::InputError(fmt::format("--report {}: folder is not writable", dir.string()));
-}
-
 int run(RunArgs a) {
   const int sources =
       int(!a.suite.empty()) + int(!a.fixtures.empty()) + int(!a.descriptors.empty());
@@ -150,7 +133,7 @@ int run(RunArgs a) {
   // Descriptors first: a bad one is bad input before anything is loaded.
   std::vector<fixture::Case> in_memory;
   if (!a.descriptors.empty()) {
-    in_memory = golden_cases(a.descriptors);
+    in_memory = golden_cases(a.descriptors, a.max_case_bytes);
     if (!a.save.empty()) save_cases(in_memory, a.save);
   }
   std::filesystem::path dir;
@@ -187,8 +170,9 @@ int run(RunArgs a) {
   std::vector<const backend::LoadedBackend*> backends;
   for (const auto& b : loaded) backends.push_back(&b);
 
-  check_report_folder(report_dir);
-  if (to_generate) dir = cached_suite_fixtures(*to_generate, unsigned(a.jobs));
+  // Before the run, not after it: a run of an hour must not end in "cannot write".
+  report::check_report_folder(report_dir, "--report");
+  if (to_generate) dir = cached_suite_fixtures(*to_generate, unsigned(a.jobs), a.max_case_bytes);
   // Each task's case and outputs arrive as one large block and are freed
   // when judged. glibc's dynamic mmap threshold would soon serve such
   // blocks from the heap, which then stays at its high-water mark and
@@ -198,7 +182,7 @@ int run(RunArgs a) {
   std::unique_ptr<runner::FixtureDirectory> folder;
   std::unique_ptr<runner::MemoryCases> memory;
   if (!dir.empty())
-    folder = std::make_unique<runner::FixtureDirectory>(dir);
+    folder = std::make_unique<runner::FixtureDirectory>(dir, 30.0, a.max_case_bytes);
   else
     memory = std::make_unique<runner::MemoryCases>(std::move(in_memory));
   const runner::CaseSource& cases =
@@ -350,9 +334,11 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_flag("--allow-unsupported", args->allow_unsupported,
                 "A backend that declines every case does not fail the run (default: nothing "
                 "ran is not a pass)");
-  cmd->callback([args, &exit_code, &app] {
+  const MaxCaseBytes max_case_bytes(cmd);
+  cmd->callback([args, max_case_bytes, &exit_code, &app] {
     RunArgs a = *args;
     a.program = program_path(app);
+    a.max_case_bytes = max_case_bytes.resolve();
     exit_code = run(std::move(a));
   });
 }

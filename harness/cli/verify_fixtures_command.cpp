@@ -18,6 +18,7 @@
 #include <set>
 
 #include "command.hpp"
+#include "max_case_bytes.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
 #include "normcheck/fixture/generator.hpp"
 #include "normcheck/fixture/job_pool.hpp"
@@ -43,6 +44,7 @@ struct VerifyOptions {
   std::string onnx_dir;
   unsigned jobs = 0;
   double timeout_s = 0;  // 0: 60 s, or 600 s with --regenerate
+  std::uint64_t max_case_bytes = fx::kDefaultMaxCaseBytes;
 };
 
 struct FileCheck {
@@ -81,7 +83,7 @@ std::optional<std::string> reimport_difference(const fx::Case& stored,
 FileCheck check_file(const std::filesystem::path& file, const VerifyOptions& opt,
                      const fx::Manifest& manifest) {
   FileCheck check;
-  const fx::FixtureReader reader(file);
+  const fx::FixtureReader reader(file, opt.max_case_bytes);
   const auto note = [&check](std::string text) {
     if (check.mismatch.empty()) check.mismatch = std::move(text);
   };
@@ -286,7 +288,9 @@ void add_verify_fixtures_command(CLI::App& app, int& exit_code) {
                   "--regenerate)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--jobs,-j", opt->jobs, "worker processes (default: the available cores)");
-  cmd->callback([opt, &exit_code] {
+  const MaxCaseBytes max_case_bytes(cmd);
+  cmd->callback([opt, max_case_bytes, &exit_code] {
+    opt->max_case_bytes = max_case_bytes.resolve();
 #ifdef NORMCHECK_HAVE_ONNX
     if (opt->onnx_dir.empty()) opt->onnx_dir = fx::default_onnx_node_test_dir().string();
 #endif

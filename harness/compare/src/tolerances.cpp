@@ -5,11 +5,11 @@
 
 #include <toml++/toml.h>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
 
+#include "normcheck/model/input_file.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::compare {
@@ -46,7 +46,7 @@ class TableReader {
     }
   }
 
-  std::optional<double> limit(std::string_view key) const {
+  std::optional<double> limit(std::string_view key, double max) const {
     const toml::node* node = table_.get(key);
     if (node == nullptr) return std::nullopt;
     double v = 0.0;
@@ -56,8 +56,13 @@ class TableReader {
       v = f->get();
     else
       fail_at(source_, *node, fmt::format("{}.{} must be a number", where_, key));
-    if (!(v >= 0.0))
+    if (v < 0.0)
       fail_at(source_, *node, fmt::format("{}.{} is {}; a limit must be >= 0", where_, key, v));
+    if (!(v <= max))
+      fail_at(source_, *node,
+              fmt::format("{}.{} is {}; a limit must be finite and at most {:g} (a kernel that "
+                          "far off is broken: list it in [[expected_fail]] with its reason)",
+                          where_, key, v, max));
     return v;
   }
 
@@ -151,8 +156,9 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
     const TableReader d(source, table_at(source, *node, "[default]"), "[default]");
     d.only({"max_bound_ratio", "max_ulp", "require_batch_invariance", "require_determinism",
             "require_nan_placement"});
-    if (auto v = d.limit("max_bound_ratio")) t.default_limit.max_bound_ratio = *v;
-    t.default_limit.max_ulp = d.limit("max_ulp");
+    if (auto v = d.limit("max_bound_ratio", kMaxLimitBoundRatio))
+      t.default_limit.max_bound_ratio = *v;
+    t.default_limit.max_ulp = d.limit("max_ulp", kMaxLimitUlp);
     t.default_requirements.batch_invariance = d.flag("require_batch_invariance").value_or(false);
     t.default_requirements.determinism = d.flag("require_determinism").value_or(false);
     t.default_requirements.nan_placement = d.flag("require_nan_placement").value_or(false);
@@ -164,8 +170,8 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
       b.only({"max_bound_ratio", "max_ulp", "require_batch_invariance", "require_determinism",
               "require_nan_placement", "allow_unsupported"});
       BackendTolerances bt;
-      bt.max_bound_ratio = b.limit("max_bound_ratio");
-      bt.max_ulp = b.limit("max_ulp");
+      bt.max_bound_ratio = b.limit("max_bound_ratio", kMaxLimitBoundRatio);
+      bt.max_ulp = b.limit("max_ulp", kMaxLimitUlp);
       bt.require_batch_invariance = b.flag("require_batch_invariance");
       bt.require_determinism = b.flag("require_determinism");
       bt.require_nan_placement = b.flag("require_nan_placement");
@@ -186,8 +192,12 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
       });
   read_array_of_tables(source, root, "limit", [&](const TableReader& r, const toml::table& table) {
     r.only({"backend", "op", "check", "dtype", "max_bound_ratio", "max_ulp", "note"});
-    LimitRule rule{r.text("backend", "*"), r.text("op", "*"),          r.text("check", "*"),
-                   r.text("dtype", "*"),   r.limit("max_bound_ratio"), r.limit("max_ulp"),
+    LimitRule rule{r.text("backend", "*"),
+                   r.text("op", "*"),
+                   r.text("check", "*"),
+                   r.text("dtype", "*"),
+                   r.limit("max_bound_ratio", kMaxLimitBoundRatio),
+                   r.limit("max_ulp", kMaxLimitUlp),
                    r.text("note")};
     if (!rule.max_bound_ratio && !rule.max_ulp)
       fail_at(source, table, "[[limit]] sets neither max_bound_ratio nor max_ulp");
@@ -197,11 +207,7 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
 }
 
 Tolerances Tolerances::load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("tolerance file {}: cannot open", path.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path.string());
+  return parse(model::read_text_file(path, "tolerance file"), path.string());
 }
 
 Limit Tolerances::limit(std::string_view backend, std::string_view op, std::string_view check,

@@ -25,6 +25,7 @@
 #include "normcheck/backend.h"
 #include "normcheck/compare/tolerances.hpp"
 #include "normcheck/fixture/case.hpp"
+#include "normcheck/fixture/case_size.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
 #include "normcheck/fixture/generator.hpp"
 #include "normcheck/model/problem.hpp"
@@ -566,7 +567,9 @@ PYBIND11_MODULE(_normcheck, m) {
   m.def(
       "golden",
       [](const std::string& descriptor) {
-        return std::make_shared<Case>(fixture::generate_case(model::parse_descriptor(descriptor)));
+        const model::Problem p = model::parse_descriptor(descriptor);
+        fixture::check_case_size(p, fixture::kDefaultMaxCaseBytes);  // before allocating
+        return std::make_shared<Case>(fixture::generate_case(p));
       },
       py::arg("descriptor"), "The certified golden case of a descriptor, computed in memory.");
   m.def("normalize",

@@ -39,6 +39,12 @@ def test_bad_descriptor_is_one_clear_value_error():
         normcheck.golden("gn:f32:2x6x4:g=4")
 
 
+def test_a_golden_too_large_is_refused_before_allocating():
+    # 298 GiB of tensors: std::bad_alloc (MemoryError) or swapping before the bound.
+    with pytest.raises(ValueError, match=r"more than the limit of 4 GiB per case"):
+        normcheck.golden("ln:f64:f64:100000x100000")
+
+
 def test_check_passes_the_rounded_golden_and_names_the_worst_element():
     c = normcheck.golden("ln:f32:4x768")
     y = c.golden["y"].astype(np.float32)

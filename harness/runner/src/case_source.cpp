@@ -167,8 +167,9 @@ Listing list_fixture_files(const std::filesystem::path& base,
   return listing;
 }
 
-FixtureDirectory::FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds)
-    : dir_(dir) {
+FixtureDirectory::FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds,
+                                   std::uint64_t max_case_bytes)
+    : dir_(dir), max_case_bytes_(max_case_bytes) {
   const auto files = fixture::fixture_files(dir);
   std::vector<fixture::IndexEntry> indexed = fixture::read_fixture_index(dir);
   std::set<std::string> present;
@@ -203,7 +204,7 @@ std::string FixtureDirectory::location(std::size_t i) const {
 
 fixture::Case FixtureDirectory::load(std::size_t i) const {
   const auto& e = entries_[i];
-  const fixture::FixtureReader reader(dir_ / e.file);
+  const fixture::FixtureReader reader(dir_ / e.file, max_case_bytes_);
   if (e.case_number >= reader.size())
     throw model::InputError(fmt::format("{}: holds {} case(s); the index names case {}",
                                         location(i), reader.size(), e.case_number));

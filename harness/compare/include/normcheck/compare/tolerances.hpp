@@ -16,6 +16,13 @@ namespace normcheck::compare {
 
 inline constexpr int kToleranceSchemaVersion = 1;
 
+// The largest limits a tolerance file may set. A kernel 10^6 times worse
+// than the documented bound is not "within tolerance" but broken: it gets an
+// [[expected_fail]] with its reason, which keeps it visible. 10^9 ULPs
+// admits any finite f32/f16/bf16 value of the right sign: no check at all.
+inline constexpr double kMaxLimitBoundRatio = 1e6;
+inline constexpr double kMaxLimitUlp = 1e9;
+
 struct Limit {
   double max_bound_ratio = 1.0;   // error / documented bound
   std::optional<double> max_ulp;  // and, when set, error in ULPs of the output dtype
@@ -57,7 +64,9 @@ class Tolerances {
   // Every check at bound ratio 1, no property required, no known failure.
   static Tolerances builtin();
   // InputError naming the file and line: a syntax error, an unknown key, a
-  // value of the wrong type, a negative limit, another schema version.
+  // value of the wrong type, a limit that is negative, NaN, infinite or above
+  // its maximum (kMaxLimitBoundRatio, kMaxLimitUlp), another schema version.
+  // load() reads only a regular file of at most model::kMaxTextFileBytes.
   static Tolerances parse(std::string_view text, const std::string& source);
   static Tolerances load(const std::filesystem::path& path);
 

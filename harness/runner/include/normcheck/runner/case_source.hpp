@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "normcheck/fixture/case.hpp"
+#include "normcheck/fixture/case_size.hpp"
 #include "normcheck/fixture/fixture_index.hpp"
 
 namespace normcheck::runner {
@@ -53,9 +54,12 @@ class MemoryCases : public CaseSource {
 // that crashes or hangs HDF5 costs that file (damaged()), not the run, and
 // at most one file is open at any time whatever the suite's size.
 // InputError when the folder does not exist or its index is malformed.
+// load() refuses a case larger than `max_case_bytes` (fixture/case_size.hpp)
+// before reading any of its data.
 class FixtureDirectory : public CaseSource {
  public:
-  explicit FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds = 30.0);
+  explicit FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds = 30.0,
+                            std::uint64_t max_case_bytes = fixture::kDefaultMaxCaseBytes);
   std::size_t size() const override { return entries_.size(); }
   const std::string& descriptor(std::size_t i) const override;
   // Opens the file, reads and verifies the case, closes the file; an
@@ -72,6 +76,7 @@ class FixtureDirectory : public CaseSource {
   std::vector<fixture::IndexEntry> entries_;
   std::vector<DamagedFile> damaged_;
   std::size_t listed_ = 0;
+  std::uint64_t max_case_bytes_;
 };
 
 // The cases of `files`, listed in a child process (one file open at a
