@@ -484,7 +484,8 @@ py::object worst_dict(const std::optional<report::WorstElement>& w) {
 void write_reports(const std::vector<report::Record>& records, const std::filesystem::path& dir,
                    const std::string& backend, const std::string& fixtures,
                    const std::optional<std::filesystem::path>& tolerance_file,
-                   const std::string& command, std::int64_t cases, const std::string& started) {
+                   const std::string& command, std::int64_t cases, const std::string& started,
+                   bool allow_unsupported) {
   report::Results r;
   r.run.normcheck_version = NORMCHECK_VERSION " (python)";
   r.run.started = started;
@@ -495,7 +496,8 @@ void write_reports(const std::vector<report::Record>& records, const std::filesy
   r.run.fixtures = fixtures;
   r.run.tolerances = tolerance_file ? tolerance_file->string() : "built-in";
   r.run.cases_planned = r.run.cases_done = cases;
-  r.backends.push_back({backend, "python", "(in-process Python callable)"});
+  r.backends.push_back(
+      {backend, "python", "(in-process Python callable)", "", allow_unsupported});
   r.records = records;
   report::write_reports(r, dir);
 }
@@ -581,7 +583,7 @@ PYBIND11_MODULE(_normcheck, m) {
         py::arg("subprocess") = false, py::arg("timeout") = 60.0);
   m.def("write_reports", &write_reports, py::arg("records"), py::arg("dir"), py::arg("backend"),
         py::arg("fixtures"), py::arg("tolerances"), py::arg("command"), py::arg("cases"),
-        py::arg("started"));
+        py::arg("started"), py::arg("allow_unsupported") = false);
   m.def("utc_now", &report::utc_now);
   m.attr("NC_OK") = int(NC_OK);
   m.attr("NC_UNSUPPORTED") = int(NC_UNSUPPORTED);

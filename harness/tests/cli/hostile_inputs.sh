@@ -51,7 +51,7 @@ expect generate_manifest_fifo "manifest 'fifo': is a FIFO" \
 # A report folder whose results.json is a folder: refused before the run
 # (run), and before the merge instead of "internal error" after it (merge).
 mkdir -p report_dir/results.json
-expect run_report_results_folder "--report report_dir: results.json exists and is not a regular file" \
+expect run_report_results_folder "--report (.*/)?report_dir: results.json exists and is not a regular file" \
   "$normcheck" run --fixtures "$quick" --backend cpu --report report_dir
 printf '{}' > empty.json
 expect merge_out_results_folder "--out report_dir: results.json exists and is not a regular file" \
