@@ -205,7 +205,7 @@ Results results_from_json(const std::string& text, const std::string& source) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers beyond double
     throw InputError(fmt::format("{}: not a JSON file: {}", source, e.what()));
   }
   const Reader top(j, source);

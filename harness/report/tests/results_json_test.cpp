@@ -38,3 +38,15 @@ TEST_CASE("results files of another schema or shape are rejected with the file n
   CHECK_THROWS_WITH(results_from_json(text, "x.json"), Contains("unknown status 'great'"));
   CHECK_THROWS_AS(read_results("/nonexistent/results.json"), InputError);
 }
+
+TEST_CASE("a JSON number out of range is bad input naming the file, not an internal error") {
+  // Found by harness/fuzz/results_json_fuzz: nlohmann's out_of_range
+  // escaped as a json::exception (exit 3, "internal error").
+  using normcheck::model::InputError;
+  std::string text = results_to_json(testing::sample_results());
+  const std::string key = "\"timeout_seconds\": ";
+  const auto value = text.find(key) + key.size();
+  text.replace(value, text.find(',', value) - value, "2.8e405");  // beyond double
+  CHECK_THROWS_AS(results_from_json(text, "big.json"), InputError);
+  CHECK_THROWS_WITH(results_from_json(text, "big.json"), Contains("big.json"));
+}
