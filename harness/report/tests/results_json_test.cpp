@@ -50,3 +50,15 @@ TEST_CASE("a JSON number out of range is bad input naming the file, not an inter
   CHECK_THROWS_AS(results_from_json(text, "big.json"), InputError);
   CHECK_THROWS_WITH(results_from_json(text, "big.json"), Contains("big.json"));
 }
+
+TEST_CASE("a message that is not UTF-8 is written, its bad bytes replaced") {
+  // Found by the fixture mutant sweep: a damaged fixture's attribute bytes,
+  // quoted in its `damaged` record, made results.json fail to write (exit
+  // 3, every result lost). A plugin's message can hold any bytes too.
+  auto results = testing::sample_results();
+  results.records[0].message = "descriptor 'ln:f3\xe1\x63:4x8' \xff";
+  std::string text;
+  REQUIRE_NOTHROW(text = results_to_json(results));
+  const auto back = results_from_json(text, "x.json");
+  CHECK(back.records[0].message == "descriptor 'ln:f3\xef\xbf\xbd" "c:4x8' \xef\xbf\xbd");
+}

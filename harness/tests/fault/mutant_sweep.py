@@ -10,7 +10,8 @@ case descriptor is unique). Mutations: bit flips anywhere or in the first
 What must hold, per batch (anything else is a finding, printed and counted):
   * `run` and `verify-fixtures` end within the wall limit (no hang past the
     timeout) with exit 0, 1 or 2 (no crash); when a mutant is reported
-    damaged the exit is 2, and `run` wrote results.json.
+    damaged the exit is 2, and `run` wrote its four reports, valid UTF-8
+    (junit.xml well-formed XML).
   * `run`: every good file's cases are judged exactly as in a clean run
     of the same backend (no result lost, none damaged).
   * A mutant is either reported (a `damaged` record naming the file) or was
@@ -32,6 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
+import xml.dom.minidom
 
 import h5py
 import numpy as np
@@ -179,12 +181,14 @@ def differences(a, b):
 
 def run_cli(cmd, wall):
     start = time.monotonic()
+    # Bytes, decoded leniently: messages may quote a damaged file's bytes.
     try:
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=wall)
-        return p.returncode, p.stdout + p.stderr, time.monotonic() - start
+        p = subprocess.run(cmd, capture_output=True, timeout=wall)
+        out = p.stdout + p.stderr
+        return p.returncode, out.decode(errors="replace"), time.monotonic() - start
     except subprocess.TimeoutExpired as e:
-        out = (e.stdout or b"").decode(errors="replace") + (e.stderr or b"").decode(errors="replace")
-        return None, out, time.monotonic() - start
+        out = (e.stdout or b"") + (e.stderr or b"")
+        return None, out.decode(errors="replace"), time.monotonic() - start
 
 
 def statuses_by_case(records):
@@ -266,6 +270,7 @@ def main():
 
         def finding(text):
             batch_findings.append(f"batch {batch}: {text}")
+            print("FINDING " + batch_findings[-1], flush=True)
 
         report = os.path.join(folder, "report")
         code, out, secs = run_cli([a.normcheck, "run", "--fixtures", fixtures, "--backend", a.backend,
@@ -282,6 +287,13 @@ def main():
         elif not os.path.exists(os.path.join(report, "results.json")):
             finding(f"run exited {code} without results.json: {out[-2000:]}")
         else:
+            for name in ("results.json", "summary.md", "junit.xml", "report.html"):
+                try:
+                    text = open(os.path.join(report, name), "rb").read().decode("utf-8")
+                    if name == "junit.xml":
+                        xml.dom.minidom.parseString(text)
+                except Exception as e:  # missing, not UTF-8, not XML
+                    finding(f"report file {name}: {type(e).__name__}: {e}")
             records = json.load(open(os.path.join(report, "results.json")))["records"]
             got = statuses_by_case(records)
             for r in records:
@@ -348,9 +360,7 @@ def main():
     if unverified:
         print("  unverified attributes changed: " +
               ", ".join(f"{k} ({v})" for k, v in unverified.most_common()))
-    print(f"  harness crashes: {crashes}, hangs: {hangs}, findings: {len(findings)}")
-    for f in findings:
-        print("FINDING " + f)
+    print(f"  harness crashes: {crashes}, hangs: {hangs}, findings: {len(findings)} (each printed as FINDING above)")
     return 1 if findings else 0
 
 
