@@ -1,12 +1,12 @@
 // libFuzzer target: the fixture reader (FixtureReader: HDF5 plus the
 // schema and SHA-256 checks) called in this process, without the isolation
-// `normcheck run` gives it. It explores the reader ~100x faster than
+// `normcheck run` gives it. It explores the reader ~10x faster than
 // fixture_reader_fuzz, whose every execution forks an isolated lister and
 // worker under ASan. A crash or hang here is HDF5 (or the reader) failing
-// on a damaged file: run it with -fork=1 -ignore_crashes=1
-// -ignore_timeouts=1 (scripts/fuzz does for this target) and replay each
-// input it saves through fixture_reader_fuzz, where it must end as a
-// damaged file or record, never as a harness crash. Rule checked here:
+// on a damaged file: scripts/fuzz restarts it after each one until its
+// time is up, and `scripts/fuzz replay` runs each saved input through
+// fixture_reader_fuzz, where it must end as a damaged file or record,
+// never as a harness crash. Rule checked here:
 // a bad file is an InputError and nothing else.
 #include <algorithm>
 #include <cstdint>
