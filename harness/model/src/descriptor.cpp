@@ -339,6 +339,9 @@ Problem parse_descriptor(std::string_view text) {
     apply_key(p, key, fields[i].substr(eq + 1));
   }
   validate(p);
+  // One problem, one representation: the last dim named is the default
+  // (to_descriptor omits it, and parse(to_descriptor(p)) == p must hold).
+  if (p.norm_axis == int(p.shape.size()) - 1) p.norm_axis = -1;
   return p;
 }
 

@@ -26,6 +26,14 @@ TEST_CASE("short forms normalize", "[descriptor]") {
         "ln:bf16:bf16:2x8:eps=1e-5:dist=normal");
 }
 
+TEST_CASE("naming the default normalized axis is the same problem as omitting it", "[descriptor]") {
+  // Found by harness/fuzz/descriptor_fuzz: axis=<last dim> printed without
+  // the key, so the normalized form parsed back to another Problem.
+  const Problem named = parse_descriptor("ln:f32:2x3x4x25:axis=3:dist=nonfinite");
+  CHECK(named == parse_descriptor("ln:f32:2x3x4x25:dist=nonfinite"));
+  CHECK(parse_descriptor(to_descriptor(named)) == named);
+}
+
 TEST_CASE("fields of a parsed problem", "[descriptor]") {
   const Problem p = parse_descriptor("ln:bf16:f32:4x128x768:eps=1e-5:dist=offset");
   CHECK(p.op == Op::layer_norm);

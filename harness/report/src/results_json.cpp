@@ -209,7 +209,9 @@ std::string results_to_json(const Results& res) {
   json records = json::array();
   for (const auto& rec : res.records) records.push_back(record_to_json(rec));
   j["records"] = records;
-  return j.dump(1) + "\n";
+  // Messages quote what damaged files and plugins hand over, which need not
+  // be UTF-8: invalid bytes become U+FFFD instead of losing the whole run.
+  return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 namespace {

@@ -52,10 +52,16 @@ ReportPaths write_reports(const Results& r, const std::filesystem::path& dir) {
     throw model::InputError(fmt::format("report directory {}: {}", dir.string(), ec.message()));
   ReportPaths p{dir / kReportNames[0], dir / kReportNames[1], dir / kReportNames[2],
                 dir / kReportNames[3]};
-  write_atomically(p.json, results_to_json(r));
-  write_atomically(p.summary, render_summary_markdown(r));
-  write_atomically(p.junit, render_junit_xml(r));
-  write_atomically(p.html, render_html(r));
+  const std::string json = results_to_json(r);
+  write_atomically(p.json, json);
+  // The other reports are rendered from results.json as written
+  // (results.hpp), so text that was not UTF-8 (quoted from a damaged file
+  // or a plugin) reads as U+FFFD in all four instead of making three of
+  // them invalid.
+  const Results written = results_from_json(json, p.json.string());
+  write_atomically(p.summary, render_summary_markdown(written));
+  write_atomically(p.junit, render_junit_xml(written));
+  write_atomically(p.html, render_html(written));
   return p;
 }
 

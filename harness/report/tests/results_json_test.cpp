@@ -67,3 +67,15 @@ TEST_CASE("hostile results files end in one InputError, never a crash") {
   too_big.replace(jobs, too_big.find(',', jobs) - jobs, "18446744073709551615");
   CHECK_THROWS_WITH(results_from_json(too_big, "x.json"), Contains("'jobs' is out of range"));
 }
+
+TEST_CASE("a message that is not UTF-8 is written, its bad bytes replaced") {
+  // Found by the fixture mutant sweep: a damaged fixture's attribute bytes,
+  // quoted in its `damaged` record, made results.json fail to write (exit
+  // 3, every result lost). A plugin's message can hold any bytes too.
+  auto results = testing::sample_results();
+  results.records[0].message = "descriptor 'ln:f3\xe1\x63:4x8' \xff";
+  std::string text;
+  REQUIRE_NOTHROW(text = results_to_json(results));
+  const auto back = results_from_json(text, "x.json");
+  CHECK(back.records[0].message == "descriptor 'ln:f3\xef\xbf\xbd" "c:4x8' \xef\xbf\xbd");
+}

@@ -176,3 +176,23 @@ TEST_CASE("plurals") {
   CHECK(plural(0, "case") == "0 cases");
   CHECK(plural(2, "known failure") == "2 known failures");
 }
+
+TEST_CASE("write_reports: a message that is not UTF-8 leaves no invalid byte in any report") {
+  // Found by the fixture mutant sweep: a damaged fixture's attribute bytes,
+  // quoted in its record, made results.json fail (every result lost) and
+  // summary.md, junit.xml and report.html invalid UTF-8.
+  const auto dir = std::filesystem::temp_directory_path() / "normcheck_report_utf8_test";
+  std::filesystem::remove_all(dir);
+  auto results = testing::sample_results();
+  for (auto& r : results.records) r.message += " \xff\xe1\x63";
+  const auto paths = write_reports(results, dir);
+  for (const auto& p : {paths.json, paths.summary, paths.junit, paths.html}) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    INFO(p.string());
+    CHECK(text.str().find('\xff') == std::string::npos);  // never valid in UTF-8
+    CHECK(text.str().find("\xe1\x63") == std::string::npos);  // a lead byte without its continuation
+  }
+  std::filesystem::remove_all(dir);
+}
