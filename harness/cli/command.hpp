@@ -4,6 +4,8 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <string>
 
 namespace normcheck::cli {
 
@@ -17,5 +19,16 @@ void add_compare_command(CLI::App& app, int& exit_code);
 void add_merge_command(CLI::App& app, int& exit_code);
 void add_tolerances_command(CLI::App& app, int& exit_code);
 void add_run_mpi_command(CLI::App& app, int& exit_code);
+void add_list_command(CLI::App& app, int& exit_code);
+
+// How to call this binary again in a printed command: argv[0] made absolute
+// when it was a path, else "normcheck" (it was found on PATH).
+inline std::string program_path(const CLI::App& app) {
+  const CLI::App* root = &app;
+  while (root->get_parent() != nullptr) root = root->get_parent();
+  const std::string name = root->get_name();
+  if (name.find('/') == std::string::npos) return "normcheck";
+  return std::filesystem::absolute(name).lexically_normal().string();
+}
 
 }  // namespace normcheck::cli

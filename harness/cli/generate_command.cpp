@@ -8,7 +8,10 @@
 #include <filesystem>
 #include <map>
 
+#include "case_sources.hpp"
 #include "command.hpp"
+#include "max_case_bytes.hpp"
+#include "normcheck/fixture/case_size.hpp"
 #include "normcheck/fixture/fixture_index.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
 #include "normcheck/fixture/fixture_writer.hpp"
@@ -33,31 +36,19 @@ struct GenerateOptions {
   bool update_manifest = false;
   bool list = false;
   unsigned jobs = 0;
+  std::uint64_t max_case_bytes = fx::kDefaultMaxCaseBytes;
 };
 
-// The existing file of a case, when it is valid and holds exactly that case.
-std::optional<fx::Case> existing_case(const std::filesystem::path& file,
-                                      const std::string& descriptor) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return std::nullopt;
-  try {
-    fx::FixtureReader reader(file);
-    if (reader.size() != 1 || reader.descriptors()[0] != descriptor) return std::nullopt;
-    return reader.read(0);
-  } catch (const model::InputError&) {
-    return std::nullopt;  // damaged or foreign: generated again
-  }
-}
-
 // Runs in a worker: "STATUS\tDIGEST\tSECONDS\tMESSAGE".
-std::string generate_one(const model::Problem& problem, const std::filesystem::path& out_dir) {
+std::string generate_one(const model::Problem& problem, const std::filesystem::path& out_dir,
+                         std::uint64_t max_case_bytes) {
   const auto start = std::chrono::steady_clock::now();
   const std::string descriptor = model::to_descriptor(problem);
   const auto file = out_dir / (fx::case_group_name(descriptor) + ".h5");
   const auto seconds = [&start] {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  if (auto present = existing_case(file, descriptor))
+  if (auto present = cli::existing_case(file, descriptor, max_case_bytes))
     return fmt::format("present\t{}\t{:.3f}\t", fx::content_digest(*present), seconds());
   try {
     const fx::Case c = fx::generate_case(problem);
@@ -96,6 +87,13 @@ int run_generate(const GenerateOptions& opt) {
       opt.suites_dir.empty() ? runner::suites_dir() : std::filesystem::path(opt.suites_dir);
   const auto suite_file = fx::resolve_suite(opt.suite, suites_dir);
   const fx::Suite suite = fx::load_suite(suite_file);
+  // Before any worker starts: a case too large for this machine is bad input
+  // (exit 2), not a std::bad_alloc in the middle of the run.
+  for (const auto& p : suite.problems) {
+    if (const auto why = fx::case_too_large(p, opt.max_case_bytes))
+      throw model::InputError(fmt::format("suite '{}': case '{}': {}", suite_file.string(),
+                                          model::to_descriptor(p), *why));
+  }
   if (opt.list) {
     for (const auto& p : suite.problems) fmt::print("{}\n", model::to_descriptor(p));
     return 0;
@@ -104,8 +102,11 @@ int run_generate(const GenerateOptions& opt) {
   if (manifest_file.empty())
     manifest_file = std::filesystem::path(suite_file).replace_extension(".manifest");
   std::error_code ec;
+  // A manifest named on the command line must be there; the suite's own is
+  // checked when anything exists at its path (a FIFO or folder there is an
+  // error from read_manifest, not a silently skipped check).
   const bool check_manifest =
-      !opt.update_manifest && std::filesystem::is_regular_file(manifest_file, ec);
+      !opt.update_manifest && (!opt.manifest.empty() || std::filesystem::exists(manifest_file, ec));
   const fx::Manifest manifest = check_manifest ? fx::read_manifest(manifest_file) : fx::Manifest{};
 
   const std::filesystem::path out_dir(opt.out);
@@ -130,7 +131,8 @@ int run_generate(const GenerateOptions& opt) {
   std::vector<std::string> failures;
 
   fx::run_jobs(
-      total, jobs, [&](std::size_t i) { return generate_one(suite.problems[i], out_dir); },
+      total, jobs,
+      [&](std::size_t i) { return generate_one(suite.problems[i], out_dir, opt.max_case_bytes); },
       [&](std::size_t i, const std::string& line) {
         const std::string descriptor = model::to_descriptor(suite.problems[i]);
         const Outcome o = parse_report(line);
@@ -196,8 +198,10 @@ void add_generate_command(CLI::App& app, int& exit_code) {
       "manifest to check against (default: the suite file with .manifest, when present)");
   cmd->add_flag("--update-manifest", opt->update_manifest,
                 "write the digests of this run to the manifest instead of checking");
-  cmd->callback([opt, out, &exit_code] {
+  const MaxCaseBytes max_case_bytes(cmd);
+  cmd->callback([opt, out, max_case_bytes, &exit_code] {
     if (!opt->list && out->count() == 0) throw model::InputError("generate: --out is required");
+    opt->max_case_bytes = max_case_bytes.resolve();
     exit_code = run_generate(*opt);
   });
 }

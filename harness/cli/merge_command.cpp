@@ -10,6 +10,7 @@
 #include "normcheck/model/problem.hpp"
 #include "normcheck/report/merge.hpp"
 #include "normcheck/report/results_json.hpp"
+#include "normcheck/report/verdict.hpp"
 #include "normcheck/report/writers.hpp"
 
 namespace normcheck::cli {
@@ -22,6 +23,7 @@ struct MergeArgs {
 };
 
 int merge(const MergeArgs& a) {
+  report::check_report_folder(a.out, "--out");
   std::vector<report::Results> inputs;
   for (const auto& file : a.inputs) inputs.push_back(report::read_results(file));
   const report::Merged m = report::merge_results(inputs, a.inputs);
@@ -29,11 +31,17 @@ int merge(const MergeArgs& a) {
     fmt::print(stderr, "normcheck merge: warning: {} appears twice; kept the later\n", d);
   const auto paths = report::write_reports(m.results, a.out);
   const bool failed = report::run_failed(m.results);
-  fmt::print("normcheck merge: {} files, {} records: {} — {}{}; report: {}\n", a.inputs.size(),
-             m.results.records.size(),
+  fmt::print("normcheck merge: {}, {}: {} — {}{}; report: {}\n",
+             report::plural(std::int64_t(a.inputs.size()), "file"),
+             report::plural(std::int64_t(m.results.records.size()), "record"),
              report::status_line(report::count_statuses(m.results.records)),
              failed ? "FAILED" : "PASSED", m.results.run.incomplete ? " (INCOMPLETE)" : "",
              std::filesystem::absolute(paths.html).string());
+  fmt::print("normcheck merge: {}\n", report::executed_line(report::backend_tallies(m.results)));
+  // The shards only warned; over their union, nothing ran fails the run.
+  for (const auto& t : report::failing_empty_backends(m.results))
+    fmt::print("normcheck merge: {}: nothing ran in any shard, which is not a pass\n",
+               report::empty_backend_message(t));
   return failed ? 1 : 0;
 }
 

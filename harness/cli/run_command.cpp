@@ -1,48 +1,92 @@
 // normcheck run: every selected case on every backend, each in an isolated
 // worker process, judged by the error model and the tolerance file; writes
-// results.json, summary.md, junit.xml and report.html. Exit 0 when every
-// check passes (known failures listed in the tolerance file do not count),
-// 1 when any fails, 2 for bad usage or input (a damaged fixture too), 130 when interrupted
-// (the report is still written, marked incomplete).
+// results.json, summary.md, junit.xml and report.html, and prints the
+// verdict with the worst failures and a reproducer for each. Exit 0 when
+// every check passes (known failures listed in the tolerance file do not
+// count), 1 when any fails or a backend given cases executed none of them
+// (unless allowed), 2 for bad usage or input (a damaged fixture too), 130
+// when interrupted (the report is still written, marked incomplete).
 #include <fmt/core.h>
 #include <malloc.h>
-#include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
+#include "case_sources.hpp"
 #include "command.hpp"
+#include "max_case_bytes.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
 #include "normcheck/fixture/progress.hpp"
+#include "normcheck/fixture/suite.hpp"
 #include "normcheck/model/problem.hpp"
 #include "normcheck/report/run_metadata.hpp"
+#include "normcheck/report/verdict.hpp"
 #include "normcheck/report/writers.hpp"
 #include "normcheck/runner/locations.hpp"
 #include "normcheck/runner/probe.hpp"
 #include "normcheck/runner/run.hpp"
+#include "suggest.hpp"
 
 namespace normcheck::cli {
 
 namespace {
 
+// Relative to the current directory, like any output path; resolved once,
+// at the start, and printed absolute.
+constexpr const char* kDefaultReport = "reports/latest";
+
 struct RunArgs {
-  std::string fixtures, suite, tolerances, report = "reports/latest", filter, shard;
-  std::vector<std::string> backends;
+  std::string fixtures, suite, tolerances, report = kDefaultReport, filter, shard, save;
+  std::vector<std::string> backends, descriptors;
   int jobs = int(std::max(1u, std::thread::hardware_concurrency()));
   double timeout = 60.0;
+  bool allow_unsupported = false;
+  int show = 10;
+  std::string program = "normcheck";  // how to call this binary again (reproducers)
+  std::uint64_t max_case_bytes = fixture::kDefaultMaxCaseBytes;
 };
 
+using report::shell_quote;
+
 std::string command_line(const RunArgs& a) {
-  std::string s = "normcheck run";
-  if (!a.suite.empty()) s += " --suite " + a.suite;
-  if (!a.fixtures.empty()) s += " --fixtures " + a.fixtures;
-  for (const auto& b : a.backends) s += " --backend " + b;
-  if (!a.tolerances.empty()) s += " --tolerances " + a.tolerances;
-  s += " --report " + a.report;
-  if (!a.filter.empty()) s += " --filter '" + a.filter + "'";
+  std::string s = a.program + " run";
+  if (!a.suite.empty()) s += " --suite " + shell_quote(a.suite);
+  if (!a.fixtures.empty()) s += " --fixtures " + shell_quote(a.fixtures);
+  for (const auto& d : a.descriptors) s += " --descriptor " + shell_quote(d);
+  for (const auto& b : a.backends) s += " --backend " + shell_quote(b);
+  if (!a.tolerances.empty()) s += " --tolerances " + shell_quote(a.tolerances);
+  s += " --report " + shell_quote(a.report);
+  if (!a.filter.empty()) s += " --filter " + shell_quote(a.filter);
   if (!a.shard.empty()) s += " --shard " + a.shard;
+  if (a.allow_unsupported) s += " --allow-unsupported";
   return s + fmt::format(" --jobs {} --timeout {}", a.jobs, a.timeout);
+}
+
+// What --backend was given, as a reproducer passes it again: a built-in
+// name as is, a plugin's path made absolute.
+std::string backend_argument(const std::string& given) {
+  if (!backend::names_a_path(given)) return given;
+  return std::filesystem::absolute(given).lexically_normal().string();
+}
+
+// "--filter '...' matches none of the 42 cases in DIR" with the closest cases.
+std::string no_match_message(const std::string& filter, const runner::CaseSource& cases,
+                             const std::string& origin) {
+  const auto normalized = runner::filter_descriptor(filter);
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < cases.size(); ++i) names.push_back(cases.descriptor(i));
+  std::string s = fmt::format(
+      "--filter '{}'{} matches none of the {} in {}", filter,
+      normalized && *normalized != filter ? fmt::format(" (normalized: {})", *normalized) : "",
+      report::plural(std::int64_t(cases.size()), "case"), origin);
+  const auto near = closest(normalized.value_or(filter), names, 3);
+  if (!near.empty()) {
+    s += "; closest:";
+    for (const auto& n : near) s += "\n  " + n;
+  }
+  return s;
 }
 
 // Progress on stderr: on a terminal one status line (tasks done/total,
@@ -64,37 +108,48 @@ class RunProgress {
   fixture::Progress meter_;
 };
 
-// The report folder is checked before the run, not after it: a run of an
-// hour must not end in "cannot write".
-void check_report_folder(const std::filesystem::path& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw model::InputError(fmt::format("--report {}: cannot create the folder{}", dir.string(),
-                                        ec ? ": " + ec.message() : ""));
-  for (const char* name : {"results.json", "summary.md", "junit.xml", "report.html"}) {
-    const auto file = dir / name;
-    if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
-      throw model::InputError(
-          fmt::format("--report {}: {} exists and is not a regular file", dir.string(), name));
-  }
-  if (::access(dir.c_str(), W_OK) != 0)
-    throw model::InputError(fmt::format("--report {}: folder is not writable", dir.string()));
-}
-
-int run(const RunArgs& a) {
-  if (a.suite.empty() == a.fixtures.empty())
-    throw model::InputError("give exactly one of --fixtures DIR and --suite NAME");
+int run(RunArgs a) {
+  const int sources =
+      int(!a.suite.empty()) + int(!a.fixtures.empty()) + int(!a.descriptors.empty());
+  if (sources != 1)
+    throw model::InputError(
+        "give exactly one of --fixtures DIR, --suite NAME|FILE and --descriptor DESCRIPTOR");
+  if (a.backends.empty())
+    throw model::InputError(
+        "--backend is required: a built-in backend (normcheck list backends) or a plugin .so "
+        "path; repeatable");
+  if (!a.save.empty() && a.descriptors.empty())
+    throw model::InputError("--save DIR goes with --descriptor (other cases are files already)");
   if (a.jobs < 1) throw model::InputError(fmt::format("--jobs {}: must be at least 1", a.jobs));
+  if (a.show < 0) throw model::InputError(fmt::format("--show {}: must be >= 0", a.show));
   if (!(a.timeout >= 0.0))
     throw model::InputError("--timeout: must be >= 0 seconds (0: no timeout)");
+  const std::filesystem::path report_dir = std::filesystem::absolute(a.report).lexically_normal();
+  a.report = report_dir.string();
   runner::Selection selection;
   selection.filter = a.filter;
   if (!a.shard.empty()) selection = runner::parse_shard(a.shard, selection);
 
-  const std::filesystem::path dir =
-      a.suite.empty() ? std::filesystem::path(a.fixtures) : runner::suite_fixture_dir(a.suite);
-  if (!std::filesystem::is_directory(dir))
+  // Descriptors first: a bad one is bad input before anything is loaded.
+  std::vector<fixture::Case> in_memory;
+  if (!a.descriptors.empty()) {
+    in_memory = golden_cases(a.descriptors, a.max_case_bytes);
+    if (!a.save.empty()) save_cases(in_memory, a.save);
+  }
+  std::filesystem::path dir;
+  std::optional<fixture::Suite> to_generate;
+  if (!a.fixtures.empty()) {
+    dir = a.fixtures;
+  } else if (a.suite == "quick" || a.suite == "nightly") {
+    dir = runner::suite_fixture_dir(a.suite);
+  } else if (!a.suite.empty()) {
+    // Any other suite (a name in fixtures/suites, or a suite file): its
+    // fixtures are generated once into a cache folder, as generate would,
+    // once the backends and the report folder are known to be good.
+    to_generate =
+        fixture::load_suite(fixture::resolve_suite(a.suite, runner::suites_dir()));
+  }
+  if (!dir.empty() && !std::filesystem::is_directory(dir))
     throw model::InputError(fmt::format("--fixtures {}: no such directory", dir.string()));
 
   const auto [tolerances, tolerance_source] = runner::run_tolerances(a.tolerances);
@@ -107,21 +162,32 @@ int run(const RunArgs& a) {
   std::vector<const backend::LoadedBackend*> backends;
   for (const auto& b : loaded) backends.push_back(&b);
 
-  check_report_folder(a.report);
+  // Before the run, not after it: a run of an hour must not end in "cannot write".
+  report::check_report_folder(report_dir, "--report");
+  if (to_generate) dir = cached_suite_fixtures(*to_generate, unsigned(a.jobs), a.max_case_bytes);
   // Each task's case and outputs arrive as one large block and are freed
   // when judged. glibc's dynamic mmap threshold would soon serve such
   // blocks from the heap, which then stays at its high-water mark and
   // fragments; a fixed threshold returns every large block to the OS, so
   // the harness stays small over a whole nightly (and forks stay cheap).
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
-  const runner::FixtureDirectory cases(dir);
-  if (cases.size() == 0 && cases.damaged().empty())
+  std::unique_ptr<runner::FixtureDirectory> folder;
+  std::unique_ptr<runner::MemoryCases> memory;
+  if (!dir.empty())
+    folder = std::make_unique<runner::FixtureDirectory>(dir, 30.0, a.max_case_bytes);
+  else
+    memory = std::make_unique<runner::MemoryCases>(std::move(in_memory));
+  const runner::CaseSource& cases =
+      folder ? static_cast<const runner::CaseSource&>(*folder) : *memory;
+  const std::vector<runner::DamagedFile> no_damage;
+  const auto& damaged_files = folder ? folder->damaged() : no_damage;
+  const std::string origin = folder ? dir.string() : "the given descriptors";
+  if (cases.size() == 0 && damaged_files.empty())
     throw model::InputError(fmt::format("{}: no fixture files (*.h5)", dir.string()));
   const auto selected = runner::select_cases(cases, selection);
-  if (selected.empty() && cases.damaged().empty() &&
+  if (selected.empty() && damaged_files.empty() &&
       runner::select_cases(cases, runner::Selection{a.filter, 1, 1}).empty())
-    throw model::InputError(fmt::format("--filter '{}' matches none of the {} cases in {}",
-                                        a.filter, cases.size(), dir.string()));
+    throw model::InputError(no_match_message(a.filter, cases, origin));
 
   report::Results results;
   results.run.normcheck_version = NORMCHECK_VERSION;
@@ -129,15 +195,31 @@ int run(const RunArgs& a) {
   results.run.hostname = report::host_name();
   results.run.machine = report::machine_description();
   results.run.command = command_line(a);
-  results.run.fixtures = dir.string();
+  results.run.fixtures = folder ? dir.string() : "memory (--descriptor, certified reference)";
   results.run.tolerances = tolerance_source;
   results.run.filter = a.filter;
   results.run.shard = a.shard;
   results.run.timeout_seconds = a.timeout;
   results.run.jobs = a.jobs;
-  for (const auto& b : loaded)
-    results.backends.push_back(
-        {b.name(), b.table().version != nullptr ? b.table().version : "", b.path().string()});
+  results.run.partial = selection.shards > 1;
+  results.run.cases_in_memory = !folder;
+  results.run.reproduce = a.program + " run";
+  if (folder)
+    results.run.reproduce +=
+        " --fixtures " + shell_quote(std::filesystem::absolute(dir).lexically_normal().string());
+  if (!a.tolerances.empty())
+    results.run.reproduce +=
+        " --tolerances " + shell_quote(std::filesystem::absolute(a.tolerances).string());
+  for (std::size_t i = 0; i < loaded.size(); ++i) {
+    const auto& b = loaded[i];
+    report::BackendInfo info;
+    info.name = b.name();
+    info.version = b.table().version != nullptr ? b.table().version : "";
+    info.path = b.path().string();
+    info.argument = backend_argument(a.backends[i]);
+    info.allow_unsupported = a.allow_unsupported || tolerances.allows_unsupported(b.name());
+    results.backends.push_back(std::move(info));
+  }
 
   double total_work = 0;
   for (auto i : selected) total_work += runner::case_work(cases.descriptor(i));
@@ -150,11 +232,11 @@ int run(const RunArgs& a) {
   progress.finish();
   // Files that could not even be listed: their cases are unknown, so the
   // file stands for them, once per backend.
-  for (const auto& d : cases.damaged())
+  for (const auto& d : damaged_files)
     for (const auto* b : backends)
       outcome.records.push_back(runner::damaged_record(
           d.path.filename().string(), b->name(), fmt::format("{}: {}", d.path.string(), d.message)));
-  const std::size_t damaged = outcome.damaged_cases + cases.damaged().size();
+  const std::size_t damaged = outcome.damaged_cases + damaged_files.size();
 
   results.run.finished = report::utc_now();
   results.run.cases_planned = std::int64_t(outcome.cases_planned);
@@ -167,13 +249,32 @@ int run(const RunArgs& a) {
                     outcome.cases_planned);
   }
   results.records = outcome.records;
-  const auto paths = report::write_reports(results, a.report);
+  const auto paths = report::write_reports(results, report_dir);
   const bool failed = report::run_failed(results);
-  fmt::print("normcheck: {} cases x {} backends: {} — {}{}; report: {}\n", outcome.cases_done,
-             backends.size(), report::status_line(report::count_statuses(results.records)),
-             failed ? "FAILED" : "PASSED",
-             results.run.incomplete ? " (INCOMPLETE: " + results.run.incomplete_reason + ")" : "",
-             std::filesystem::absolute(paths.html).string());
+  fmt::print(
+      "normcheck: {} x {}: {} — {}{}\n", report::plural(std::int64_t(outcome.cases_done), "case"),
+      report::plural(std::int64_t(backends.size()), "backend"),
+      report::status_line(report::count_statuses(results.records)), failed ? "FAILED" : "PASSED",
+      results.run.incomplete ? " (INCOMPLETE: " + results.run.incomplete_reason + ")" : "");
+  fmt::print("normcheck: {}\n", report::executed_line(report::backend_tallies(results)));
+  for (const auto& t : report::empty_backends(results))
+    fmt::print("normcheck: {}: {}\n", report::empty_backend_message(t),
+               t.allow_unsupported ? "allowed"
+               : results.run.partial
+                   ? "WARNING (one shard: normcheck merge fails the run if no shard ran any)"
+                   : "nothing ran is not a pass (--allow-unsupported when that is expected)");
+  const std::size_t failures = report::failure_count(results);
+  if (failures > 0 && a.show > 0) {
+    const auto top = report::top_failures(results, std::size_t(a.show));
+    fmt::print(
+        "\n{} {} the run, worst first{}:\n", report::plural(std::int64_t(failures), "check"),
+        failures == 1 ? "fails" : "fail",
+        failures > top.size() ? fmt::format(" (top {}; --show N for more)", top.size()) : "");
+    for (std::size_t i = 0; i < top.size(); ++i)
+      fmt::print("{}\n", report::failure_text(results, *top[i], i + 1));
+    fmt::print("\n");
+  }
+  fmt::print("normcheck: report: {}\n", paths.html.string());
   if (damaged > 0)
     fmt::print(stderr,
                "normcheck: {} fixture{} could not be read (status 'damaged' in the report); "
@@ -194,22 +295,44 @@ void add_run_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--fixtures", args->fixtures,
                   "Folder of fixture files (*.h5, searched recursively)");
   cmd->add_option("--suite", args->suite,
-                  "Named suite: quick (committed) or nightly (generated cache)");
+                  "Named suite (quick: committed; nightly: generated cache; others: "
+                  "normcheck list suites) or a suite file, generated into a cache when needed");
+  cmd->add_option("--descriptor", args->descriptors,
+                  "A problem descriptor, its golden computed in memory by the certified "
+                  "reference; repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("--save", args->save,
+                  "With --descriptor: also write the fixtures into this folder");
+  // Not CLI11-required: an unknown option (--backends) must be named as
+  // such, not answered with "--backend is required".
   cmd->add_option("--backend", args->backends,
-                  "Built-in backend name (naive, cpu, ...) or path to a plugin .so; repeatable")
-      ->required();
+                  "Built-in backend name (normcheck list backends) or path to a plugin .so; "
+                  "repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("--tolerances", args->tolerances,
-                  "Tolerance file (default: reports/tolerances/default.toml)");
-  cmd->add_option("--report", args->report, "Report folder (default: reports/latest)");
+                  "Tolerance file (default: reports/tolerances/default.toml of the installation)");
+  cmd->add_option("--report", args->report,
+                  "Report folder (default: reports/latest under the current directory)");
   cmd->add_option("--filter", args->filter,
-                  "Cases to run: a glob over the descriptor ('ln:*dist=offset*'), or 're:' + an "
-                  "ECMAScript regex");
+                  "Cases to run: a descriptor in any form ('ln:f32:4x64:eps=0.01'), a glob over "
+                  "the normalized descriptor ('ln:*dist=offset*'), or 're:' + an ECMAScript regex");
   cmd->add_option("--shard", args->shard,
                   "K/N: run the K-th of N deterministic shards of the cases");
   cmd->add_option("--jobs", args->jobs, "Worker processes at once (default: number of cores)");
   cmd->add_option("--timeout", args->timeout,
                   "Seconds per case and backend before the worker is killed (0: none)");
-  cmd->callback([args, &exit_code] { exit_code = run(*args); });
+  cmd->add_option("--show", args->show,
+                  "Failures printed after the verdict, worst first (default 10; 0: none)");
+  cmd->add_flag("--allow-unsupported", args->allow_unsupported,
+                "A backend that declines every case does not fail the run (default: nothing "
+                "ran is not a pass)");
+  const MaxCaseBytes max_case_bytes(cmd);
+  cmd->callback([args, max_case_bytes, &exit_code, &app] {
+    RunArgs a = *args;
+    a.program = program_path(app);
+    a.max_case_bytes = max_case_bytes.resolve();
+    exit_code = run(std::move(a));
+  });
 }
 
 }  // namespace normcheck::cli

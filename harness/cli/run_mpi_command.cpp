@@ -5,6 +5,7 @@
 // of ranks; rank 0 writes the report. Exit 0 pass, 1 fail, 2 bad input, on
 // every rank.
 #include "command.hpp"
+#include "max_case_bytes.hpp"
 #include "normcheck/mpi/run_mpi.hpp"
 
 namespace normcheck::cli {
@@ -47,7 +48,9 @@ void add_run_mpi_command(CLI::App& app, int& exit_code) {
   cmd->add_option(
       "--timeout", o->timeout_seconds,
       "Seconds per case and backend before the ranks' workers are killed (0: none; default 60)");
-  cmd->callback([o, &exit_code] {
+  const MaxCaseBytes max_case_bytes(cmd);
+  cmd->callback([o, max_case_bytes, &exit_code] {
+    o->max_case_bytes = max_case_bytes.resolve();
     o->command = command_line(*o);
     exit_code = mpi::run_mpi(*o);
   });

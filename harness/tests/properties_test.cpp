@@ -2,6 +2,7 @@
 // RMS norm exactly (harness/tests/backends/exact_ln_backend.cpp) and on
 // variants of it that each break one thing.
 #include <catch2/catch.hpp>
+#include <cmath>
 
 #include "normcheck/compare/tolerances.hpp"
 #include "run_support.hpp"
@@ -105,4 +106,25 @@ TEST_CASE("the worst element comes with its index, values and group statistics")
   CHECK(std::abs(*y.worst->group_mean) > 1000.0);  // the offset
   CHECK(*y.worst->group_rstd > 0.1);
   CHECK(std::abs(y.worst->actual - y.worst->golden) > y.worst->bound);
+}
+
+// Issue 13, point 7: a kernel whose statistics skip NaN/inf writes finite
+// values where the golden is NaN. nan_placement is advisory by default (this
+// test backend has no requirements), so the value checks themselves must
+// fail: with an infinite bound ratio, not a marginal one.
+TEST_CASE("finite outputs where the golden is NaN fail the value checks") {
+  const auto records = run_on("exact_ln_nan_skipping", {generated("ln:f64:4x64:dist=nonfinite")});
+  for (const char* check : {"y", "saved_mean", "saved_rstd"}) {
+    const auto r = record(records, check);
+    INFO(check << ": " << r.message);
+    CHECK(r.status == Status::fail);
+    CHECK(std::isinf(r.bound_ratio));
+    REQUIRE(r.worst);
+    CHECK(std::isnan(r.worst->golden));
+    CHECK(std::isfinite(r.worst->actual));
+  }
+  SECTION("while on finite data it is the exact kernel") {
+    for (const auto& r : run_on("exact_ln_nan_skipping", {generated("ln:f64:4x64")}))
+      CHECK(r.status == Status::pass);
+  }
 }

@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 
 #include "normcheck/model/problem.hpp"
@@ -15,6 +17,27 @@ void LoadedBackend::Closer::operator()(void* handle) const {
 
 bool names_a_path(std::string_view s) {
   return s.find('/') != std::string_view::npos || (s.size() > 3 && s.substr(s.size() - 3) == ".so");
+}
+
+namespace {
+constexpr std::string_view kBuiltinPrefix = "libnormcheck_backend_", kBuiltinSuffix = ".so";
+}  // namespace
+
+std::filesystem::path builtin_backend_path(std::string_view name) {
+  return builtin_backend_dir() / fmt::format("{}{}{}", kBuiltinPrefix, name, kBuiltinSuffix);
+}
+
+std::vector<std::string> builtin_backend_names() {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(builtin_backend_dir(), ec)) {
+    const auto file = entry.path().filename().string();
+    if (file.starts_with(kBuiltinPrefix) && file.ends_with(kBuiltinSuffix))
+      names.push_back(file.substr(kBuiltinPrefix.size(),
+                                  file.size() - kBuiltinPrefix.size() - kBuiltinSuffix.size()));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::filesystem::path builtin_backend_dir() {
@@ -38,16 +61,10 @@ LoadedBackend LoadedBackend::load(std::string_view name_or_path) {
     if (!std::filesystem::exists(b.path_))
       throw model::InputError(fmt::format("backend '{}': no such file", name_or_path));
   } else {
-    b.path_ = builtin_backend_dir() / fmt::format("libnormcheck_backend_{}.so", name_or_path);
+    b.path_ = builtin_backend_path(name_or_path);
     if (!std::filesystem::exists(b.path_)) {
       std::string known;
-      std::error_code ec;
-      for (const auto& entry : std::filesystem::directory_iterator(builtin_backend_dir(), ec)) {
-        const auto file = entry.path().filename().string();
-        const std::string prefix = "libnormcheck_backend_";
-        if (file.starts_with(prefix) && file.ends_with(".so"))
-          known += (known.empty() ? "" : ", ") + file.substr(prefix.size(), file.size() - prefix.size() - 3);
-      }
+      for (const auto& name : builtin_backend_names()) known += (known.empty() ? "" : ", ") + name;
       throw model::InputError(fmt::format("unknown backend '{}' (built-in backends: {}; or give a path to a plugin .so)",
                                           name_or_path, known.empty() ? "none found in " + builtin_backend_dir().string() : known));
     }

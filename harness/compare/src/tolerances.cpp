@@ -5,13 +5,13 @@
 
 #include <toml++/toml.h>
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
 
 #include "normcheck/compare/check_table.hpp"
 #include "normcheck/model/op_traits.hpp"
+#include "normcheck/model/input_file.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::compare {
@@ -48,7 +48,7 @@ class TableReader {
     }
   }
 
-  std::optional<double> limit(std::string_view key) const {
+  std::optional<double> limit(std::string_view key, double max) const {
     const toml::node* node = table_.get(key);
     if (node == nullptr) return std::nullopt;
     double v = 0.0;
@@ -58,8 +58,13 @@ class TableReader {
       v = f->get();
     else
       fail_at(source_, *node, fmt::format("{}.{} must be a number", where_, key));
-    if (!(v >= 0.0))
+    if (v < 0.0)
       fail_at(source_, *node, fmt::format("{}.{} is {}; a limit must be >= 0", where_, key, v));
+    if (!(v <= max))
+      fail_at(source_, *node,
+              fmt::format("{}.{} is {}; a limit must be finite and at most {:g} (a kernel that "
+                          "far off is broken: list it in [[expected_fail]] with its reason)",
+                          where_, key, v, max));
     return v;
   }
 
@@ -199,8 +204,9 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
     const TableReader d(source, table_at(source, *node, "[default]"), "[default]");
     d.only({"max_bound_ratio", "max_ulp", "require_batch_invariance", "require_determinism",
             "require_nan_placement"});
-    if (auto v = d.limit("max_bound_ratio")) t.default_limit.max_bound_ratio = *v;
-    t.default_limit.max_ulp = d.limit("max_ulp");
+    if (auto v = d.limit("max_bound_ratio", kMaxLimitBoundRatio))
+      t.default_limit.max_bound_ratio = *v;
+    t.default_limit.max_ulp = d.limit("max_ulp", kMaxLimitUlp);
     t.default_requirements.batch_invariance = d.flag("require_batch_invariance").value_or(false);
     t.default_requirements.determinism = d.flag("require_determinism").value_or(false);
     t.default_requirements.nan_placement = d.flag("require_nan_placement").value_or(false);
@@ -210,13 +216,14 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
       const std::string where = fmt::format("[backend.{}]", name.str());
       const TableReader b(source, table_at(source, table, where), where);
       b.only({"max_bound_ratio", "max_ulp", "require_batch_invariance", "require_determinism",
-              "require_nan_placement"});
+              "require_nan_placement", "allow_unsupported"});
       BackendTolerances bt;
-      bt.max_bound_ratio = b.limit("max_bound_ratio");
-      bt.max_ulp = b.limit("max_ulp");
+      bt.max_bound_ratio = b.limit("max_bound_ratio", kMaxLimitBoundRatio);
+      bt.max_ulp = b.limit("max_ulp", kMaxLimitUlp);
       bt.require_batch_invariance = b.flag("require_batch_invariance");
       bt.require_determinism = b.flag("require_determinism");
       bt.require_nan_placement = b.flag("require_nan_placement");
+      bt.allow_unsupported = b.flag("allow_unsupported");
       t.backends.emplace(std::string(name.str()), bt);
     }
   }
@@ -238,8 +245,8 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
                    known_op(source, table, "[[limit]]", r.text("op", "*")),
                    known_check(source, table, "[[limit]]", r.text("check", "*")),
                    known_dtype(source, table, "[[limit]]", r.text("dtype", "*")),
-                   r.limit("max_bound_ratio"),
-                   r.limit("max_ulp"),
+                   r.limit("max_bound_ratio", kMaxLimitBoundRatio),
+                   r.limit("max_ulp", kMaxLimitUlp),
                    r.text("note")};
     if (!rule.max_bound_ratio && !rule.max_ulp)
       fail_at(source, table, "[[limit]] sets neither max_bound_ratio nor max_ulp");
@@ -249,11 +256,7 @@ Tolerances Tolerances::parse(std::string_view text, const std::string& source) {
 }
 
 Tolerances Tolerances::load(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("tolerance file {}: cannot open", path.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse(text.str(), path.string());
+  return parse(model::read_text_file(path, "tolerance file"), path.string());
 }
 
 Limit Tolerances::limit(std::string_view backend, std::string_view op, std::string_view check,
@@ -298,6 +301,11 @@ Requirements Tolerances::requirements(std::string_view backend) const {
   return r;
 }
 
+bool Tolerances::allows_unsupported(std::string_view backend) const {
+  const auto it = backends.find(std::string(backend));
+  return it != backends.end() && it->second.allow_unsupported.value_or(false);
+}
+
 const ExpectedFailure* Tolerances::expected_failure(std::string_view backend,
                                                     std::string_view case_descriptor,
                                                     std::string_view check) const {
@@ -328,6 +336,7 @@ std::string Tolerances::to_toml(std::string_view header) const {
       s += fmt::format("require_determinism = {}\n", *b.require_determinism);
     if (b.require_nan_placement)
       s += fmt::format("require_nan_placement = {}\n", *b.require_nan_placement);
+    if (b.allow_unsupported) s += fmt::format("allow_unsupported = {}\n", *b.allow_unsupported);
   }
   for (const auto& e : expected_failures) {
     s += fmt::format("\n[[expected_fail]]\nbackend = {}\ncase = {}\n", quoted(e.backend),

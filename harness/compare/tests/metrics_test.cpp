@@ -55,11 +55,24 @@ TEST_CASE("non-finite values are judged by class") {
     CHECK(m.nonfinite_mismatches == 1);
     CHECK(m.first_nonfinite_mismatch == 1);
   }
-  SECTION("a NaN golden with a finite or inf actual is a placement mismatch only") {
+  // A kernel whose statistics skip NaN/inf writes finite values where the
+  // golden is NaN: that must fail the value check, not only the advisory
+  // nan_placement property (issue 13, point 7).
+  SECTION("a non-finite golden with any other class of actual is an infinite error") {
     const std::vector<double> g{kNaN, kNaN, -kInf, 4.0}, a{0.0, kInf, kInf, 4.0};
     const auto m = measure(g, a, b, DType::f32);
     CHECK(m.nonfinite_mismatches == 3);
-    CHECK(m.bound_ratio == 0.0);
+    CHECK(m.compared == 4);
+    CHECK(std::isinf(m.bound_ratio));
+    CHECK(std::isinf(m.max_abs_err));
+    REQUIRE(m.worst);
+    CHECK(m.worst->flat == 0);  // the first of the infinite errors
+    CHECK(std::isnan(m.worst->golden));
+    CHECK(m.worst->actual == 0.0);
+  }
+  SECTION("a finite statistic where the golden is NaN fails alone") {
+    const std::vector<double> g{kNaN, 1.0, 2.0, 3.0}, a{0.25, 1.0, 2.0, 3.0};
+    CHECK(std::isinf(measure(g, a, b, DType::f32).bound_ratio));
   }
 }
 

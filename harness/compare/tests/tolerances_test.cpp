@@ -1,3 +1,5 @@
+#include <fmt/format.h>
+
 #include <catch2/catch.hpp>
 
 #include "normcheck/compare/tolerances.hpp"
@@ -22,6 +24,9 @@ require_determinism = true
 
 [backend.loose]
 max_bound_ratio = 4
+
+[backend.gpu]
+allow_unsupported = true
 
 [[expected_fail]]
 backend = "naive"
@@ -70,6 +75,17 @@ TEST_CASE("property requirements: backend table over default") {
   CHECK(t.requirements("other").nan_placement);
 }
 
+TEST_CASE("allow_unsupported: only where a backend table says so; kept through to_toml") {
+  const auto t = Tolerances::parse(kFile, "t.toml");
+  CHECK(t.allows_unsupported("gpu"));
+  CHECK_FALSE(t.allows_unsupported("cpu"));
+  CHECK_FALSE(t.allows_unsupported("other"));
+  CHECK(Tolerances::parse(t.to_toml("x"), "again").allows_unsupported("gpu"));
+  CHECK_THROWS_WITH(
+      Tolerances::parse("schema_version = 1\n[backend.gpu]\nallow_unsupported = 1\n", "b.toml"),
+      Contains("b.toml:3"));
+}
+
 TEST_CASE("expected failures match backend, case glob and check") {
   const auto t = Tolerances::parse(kFile, "t.toml");
   const auto* e = t.expected_failure("naive", "ln:f32:f32:4x768:eps=1e-5:dist=offset", "y");
@@ -96,6 +112,26 @@ TEST_CASE("bad tolerance files are rejected with file, line and what is wrong") 
             "schema_version = 1\n[[limit]]\nop = \"layer_norm\"\nmax_bound_ratio = -1\n", "f.toml"),
         Contains("f.toml:4") && Contains("must be >= 0"));
   }
+  SECTION("a limit that is infinite, NaN or absurd") {
+    // Before: inf and 1e308 were accepted (NaN was refused as negative).
+    for (const char* value : {"inf", "+inf", "nan", "1e308", "1000001.0"}) {
+      CAPTURE(value);
+      CHECK_THROWS_WITH(
+          Tolerances::parse(fmt::format("schema_version = 1\n[[limit]]\nop = \"layer_norm\"\n"
+                                        "max_bound_ratio = {}\n",
+                                        value),
+                            "f.toml"),
+          Contains("f.toml:4") && Contains("must be finite and at most 1e+06"));
+    }
+    CHECK_THROWS_WITH(
+        Tolerances::parse("schema_version = 1\n[default]\nmax_ulp = 1e10\n", "f.toml"),
+        Contains("f.toml:3") && Contains("max_ulp") && Contains("at most 1e+09"));
+    CHECK_THROWS_WITH(
+        Tolerances::parse("schema_version = 1\n[backend.cpu]\nmax_bound_ratio = inf\n", "f.toml"),
+        Contains("f.toml:3") && Contains("[backend.cpu].max_bound_ratio"));
+    CHECK(Tolerances::parse("schema_version = 1\n[default]\nmax_bound_ratio = 1e6\n", "f.toml")
+              .default_limit.max_bound_ratio == 1e6);
+  }
   SECTION("another schema version") {
     CHECK_THROWS_WITH(Tolerances::parse("schema_version = 2\n", "f.toml"),
                       Contains("schema_version must be 1"));
@@ -120,6 +156,11 @@ TEST_CASE("bad tolerance files are rejected with file, line and what is wrong") 
   }
   SECTION("missing file") {
     CHECK_THROWS_WITH(Tolerances::load("/nonexistent/x.toml"), Contains("cannot open"));
+  }
+  SECTION("not a regular file") {
+    // Before: read /dev/zero until std::bad_alloc.
+    CHECK_THROWS_WITH(Tolerances::load("/dev/zero"),
+                      Contains("tolerance file '/dev/zero'") && Contains("not a regular file"));
   }
 }
 

@@ -3,13 +3,16 @@
 // e.g. ln:bf16:f32:4x128x768:eps=1e-5:dist=offset. Grammar in harness/README.md.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "normcheck/model/op_traits.hpp"
+#include "normcheck/model/excerpt.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::model {
@@ -32,6 +35,13 @@ constexpr std::array<ParamDistName, 3> kParamDists{{{ParamDist::normal, "normal"
                                                     {ParamDist::ones, "ones"},
                                                     {ParamDist::signed_zeros, "signed_zeros"}}};
 
+template <typename Table>
+std::string names_of(const Table& table) {
+  std::string list;
+  for (const auto& entry : table) list.append(list.empty() ? "" : ", ").append(entry.name);
+  return list;
+}
+
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
   std::size_t start = 0;
@@ -49,8 +59,17 @@ std::int64_t parse_int(std::string_view field, std::string_view text) {
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
   if (text.empty() || ec != std::errc() || ptr != end)
-    throw ProblemError(std::string(field), fmt::format("'{}' is not an integer", text));
+    throw ProblemError(std::string(field), fmt::format("'{}' is not an integer", excerpt(text)));
   return v;
+}
+
+// An integer stored as int: out of range is an error, not a truncation
+// (steps=4294967297 read as 1 before).
+int parse_small_int(std::string_view field, std::string_view text) {
+  const std::int64_t v = parse_int(field, text);
+  if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+    throw ProblemError(std::string(field), fmt::format("'{}' is out of range", excerpt(text)));
+  return int(v);
 }
 
 double parse_double(std::string_view field, std::string_view text) {
@@ -58,14 +77,14 @@ double parse_double(std::string_view field, std::string_view text) {
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
   if (text.empty() || ec != std::errc() || ptr != end)
-    throw ProblemError(std::string(field), fmt::format("'{}' is not a number", text));
+    throw ProblemError(std::string(field), fmt::format("'{}' is not a number", excerpt(text)));
   return v;
 }
 
 bool parse_bool(std::string_view field, std::string_view text) {
   if (text == "1" || text == "true") return true;
   if (text == "0" || text == "false") return false;
-  throw ProblemError(std::string(field), fmt::format("'{}' is not 0 or 1", text));
+  throw ProblemError(std::string(field), fmt::format("'{}' is not 0 or 1", excerpt(text)));
 }
 
 std::vector<std::int64_t> parse_dims(std::string_view field, std::string_view text, char sep) {
@@ -109,34 +128,92 @@ DType default_stats(DType data) {
 
 Dist parse_dist(std::string_view field, std::string_view text) {
   for (const auto& d : kDists) if (d.name == text) return d.dist;
-  throw ProblemError(std::string(field), fmt::format("unknown distribution '{}'", text));
+  throw ProblemError(std::string(field),
+                     fmt::format("unknown distribution '{}' (valid: {})", excerpt(text), names_of(kDists)));
 }
 
 DType parse_dtype_field(std::string_view field, std::string_view text) {
   if (auto t = numeric::parse_dtype(text)) return *t;
-  throw ProblemError(std::string(field), fmt::format("unknown dtype '{}' (f64, f32, f16, bf16)", text));
+  throw ProblemError(std::string(field), fmt::format("unknown dtype '{}' (f64, f32, f16, bf16)", excerpt(text)));
+}
+
+// Which ops each key applies to, in the order of the grammar table in
+// harness/README.md: a key that does not apply is rejected, never silently
+// dropped, and every "unknown key" message lists the valid keys from here.
+constexpr unsigned bit(Op op) { return 1u << unsigned(op); }
+constexpr unsigned kAllOps = bit(Op::batch_norm) | bit(Op::layer_norm) | bit(Op::rms_norm) |
+                             bit(Op::group_norm) | bit(Op::instance_norm) | bit(Op::conv_bn);
+constexpr unsigned kLnRms = bit(Op::layer_norm) | bit(Op::rms_norm);
+constexpr unsigned kChannelOps = kAllOps & ~kLnRms;
+constexpr unsigned kRunningStatOps = bit(Op::batch_norm) | bit(Op::instance_norm);
+
+struct KeyRule { std::string_view key; unsigned ops; };
+constexpr std::array<KeyRule, 21> kKeys{{{"layout", kChannelOps},
+                                        {"axis", kLnRms},
+                                        {"g", bit(Op::group_norm)},
+                                        {"mode", kRunningStatOps | bit(Op::conv_bn)},
+                                        {"affine", kAllOps},
+                                        {"res", kLnRms},
+                                        {"track", kRunningStatOps},
+                                        {"mom", kRunningStatOps},
+                                        {"rs", kRunningStatOps},
+                                        {"var", kRunningStatOps},
+                                        {"steps", kRunningStatOps},
+                                        {"shards", bit(Op::batch_norm)},
+                                        {"oc", bit(Op::conv_bn)},
+                                        {"k", bit(Op::conv_bn)},
+                                        {"stride", bit(Op::conv_bn)},
+                                        {"pad", bit(Op::conv_bn)},
+                                        {"eps", kAllOps},
+                                        {"dist", kAllOps},
+                                        {"gdist", kAllOps},
+                                        {"dydist", kAllOps},
+                                        {"seed", kAllOps}}};
+
+std::string valid_keys(Op op) {
+  std::string list;
+  for (const auto& k : kKeys)
+    if (k.ops & bit(op)) list.append(list.empty() ? "" : ", ").append(k.key);
+  return list;
+}
+
+std::string ops_of(unsigned ops) {
+  std::string list;
+  for (const auto& o : op_table())
+    if (ops & bit(o.op)) list.append(list.empty() ? "" : ", ").append(o.short_name);
+  return list;
+}
+
+// Rejects a key that is unknown or does not apply to the op, naming the keys that do.
+void check_key(Op op, std::string_view key) {
+  const auto rule = std::find_if(kKeys.begin(), kKeys.end(), [&](const KeyRule& k) { return k.key == key; });
+  if (rule == kKeys.end())
+    throw ProblemError(excerpt(key, 40), fmt::format("unknown key (valid keys for {}: {})", op_short_name(op), valid_keys(op)));
+  if (!(rule->ops & bit(op)))
+    throw ProblemError(std::string(key), fmt::format("applies to {} only (valid keys for {}: {})", ops_of(rule->ops),
+                                                     op_short_name(op), valid_keys(op)));
 }
 
 void apply_key(Problem& p, std::string_view key, std::string_view value) {
   if (key == "layout") {
     if (value == "nchw") p.layout = Layout::nchw;
     else if (value == "nhwc") p.layout = Layout::nhwc;
-    else throw ProblemError("layout", fmt::format("'{}' is not nchw or nhwc", value));
+    else throw ProblemError("layout", fmt::format("'{}' is not nchw or nhwc", excerpt(value)));
   } else if (key == "axis") {
-    p.norm_axis = int(parse_int(key, value));
+    p.norm_axis = parse_small_int(key, value);
   } else if (key == "g") {
     p.groups = parse_int(key, value);
   } else if (key == "mode") {
     if (value == "train") p.mode = Mode::train;
     else if (value == "eval") p.mode = Mode::eval;
     else if (value == "global") p.mode = Mode::global_stats;
-    else throw ProblemError("mode", fmt::format("'{}' is not train, eval or global", value));
+    else throw ProblemError("mode", fmt::format("'{}' is not train, eval or global", excerpt(value)));
   } else if (key == "affine") {
     if (value == "sb") p.scale = p.shift = true;
     else if (value == "s") { p.scale = true; p.shift = false; }
     else if (value == "b") { p.scale = false; p.shift = true; }
     else if (value == "none") p.scale = p.shift = false;
-    else throw ProblemError("affine", fmt::format("'{}' is not sb, s, b or none", value));
+    else throw ProblemError("affine", fmt::format("'{}' is not sb, s, b or none", excerpt(value)));
   } else if (key == "res") {
     p.residual = parse_bool(key, value);
   } else if (key == "track") {
@@ -146,20 +223,20 @@ void apply_key(Problem& p, std::string_view key, std::string_view value) {
   } else if (key == "rs") {
     if (value == "torch") p.momentum_convention = MomentumConvention::torch;
     else if (value == "paddle") p.momentum_convention = MomentumConvention::paddle;
-    else throw ProblemError("rs", fmt::format("'{}' is not torch or paddle", value));
+    else throw ProblemError("rs", fmt::format("'{}' is not torch or paddle", excerpt(value)));
   } else if (key == "var") {
     if (value == "unbiased") p.running_var_estimator = VarianceEstimator::unbiased;
     else if (value == "biased") p.running_var_estimator = VarianceEstimator::biased;
-    else throw ProblemError("var", fmt::format("'{}' is not unbiased or biased", value));
+    else throw ProblemError("var", fmt::format("'{}' is not unbiased or biased", excerpt(value)));
   } else if (key == "steps") {
-    p.steps = int(parse_int(key, value));
+    p.steps = parse_small_int(key, value);
   } else if (key == "shards") {
     p.shards = parse_dims(key, value, '+');
   } else if (key == "oc") {
     p.conv.out_channels = parse_int(key, value);
   } else if (key == "k") {
     const auto k = parse_dims(key, value, 'x');
-    if (k.size() != 2) throw ProblemError("k", fmt::format("'{}' is not KHxKW", value));
+    if (k.size() != 2) throw ProblemError("k", fmt::format("'{}' is not KHxKW", excerpt(value)));
     p.conv.kernel_h = k[0];
     p.conv.kernel_w = k[1];
   } else if (key == "stride") {
@@ -175,13 +252,13 @@ void apply_key(Problem& p, std::string_view key, std::string_view value) {
   } else if (key == "gdist") {
     bool found = false;
     for (const auto& d : kParamDists) if (d.name == value) { p.gamma_dist = d.dist; found = true; }
-    if (!found) throw ProblemError("gdist", fmt::format("unknown gamma distribution '{}' (normal, ones, signed_zeros)", value));
+    if (!found)
+      throw ProblemError("gdist", fmt::format("unknown gamma distribution '{}' (valid: {})", excerpt(value),
+                                              names_of(kParamDists)));
   } else if (key == "seed") {
     const auto s = parse_int(key, value);
     if (s < 0) throw ProblemError("seed", "must be >= 0");
     p.seed = std::uint64_t(s);
-  } else {
-    throw ProblemError(std::string(key), "unknown key");
   }
 }
 
@@ -202,10 +279,10 @@ std::string_view mode_name(Mode m) {
 Problem parse_descriptor(std::string_view text) {
   const auto fields = split(text, ':');
   if (fields.size() < 3)
-    throw ProblemError("descriptor", fmt::format("'{}' is not OP:DTYPE[:PARAM[:STATS]]:SHAPE[:KEY=VALUE...]", text));
+    throw ProblemError("descriptor", fmt::format("'{}' is not OP:DTYPE[:PARAM[:STATS]]:SHAPE[:KEY=VALUE...]", excerpt(text)));
   Problem p;
   const auto op = parse_op(fields[0]);
-  if (!op) throw ProblemError("op", fmt::format("unknown op '{}' ({})", fields[0], op_names_list()));
+  if (!op) throw ProblemError("op", fmt::format("unknown op '{}' ({})", excerpt(fields[0]), op_names_list()));
   p.op = *op;
   p.track_running_stats = p.op == Op::batch_norm;
   if (p.op == Op::conv_bn) p.mode = Mode::eval;
@@ -227,13 +304,23 @@ Problem parse_descriptor(std::string_view text) {
   if (i >= fields.size()) throw ProblemError("shape", "missing");
   p.shape = parse_dims("shape", fields[i], 'x');
   ++i;
+  // A repeated key is a typo or a merge gone wrong: neither value can be trusted.
+  std::vector<std::string_view> seen;
   for (; i < fields.size(); ++i) {
     const auto eq = fields[i].find('=');
     if (eq == std::string_view::npos || eq == 0)
-      throw ProblemError(std::string(fields[i]), "expected KEY=VALUE");
-    apply_key(p, fields[i].substr(0, eq), fields[i].substr(eq + 1));
+      throw ProblemError(excerpt(fields[i], 40), "expected KEY=VALUE");
+    const std::string_view key = fields[i].substr(0, eq);
+    check_key(p.op, key);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      throw ProblemError(std::string(key), "given twice");
+    seen.push_back(key);
+    apply_key(p, key, fields[i].substr(eq + 1));
   }
   validate(p);
+  // One problem, one representation: the last dim named is the default
+  // (to_descriptor omits it, and parse(to_descriptor(p)) == p must hold).
+  if (p.norm_axis == int(p.shape.size()) - 1) p.norm_axis = -1;
   return p;
 }
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 namespace normcheck::model {
 
@@ -121,6 +122,9 @@ void validate(const Problem& p) {
   }
 
   if (p.steps < 1) throw ProblemError("steps", "must be at least 1");
+  // Each step is a dataset of the whole input: the bound keeps a case's
+  // dataset list small whatever a file says.
+  if (p.steps > kMaxSteps) throw ProblemError("steps", fmt::format("must be at most {}", kMaxSteps));
   if (p.steps > 1 && !(p.has_running_stats() && p.mode == Mode::train))
     throw ProblemError("steps", "a training trajectory needs a training problem with running statistics");
 
@@ -130,7 +134,7 @@ void validate(const Problem& p) {
     std::int64_t total = 0;
     for (auto s : p.shards) {
       if (s < 1) throw ProblemError("shards", "every shard needs at least one sample");
-      total += s;
+      if (__builtin_add_overflow(total, s, &total)) throw ProblemError("shards", "sizes overflow");
     }
     if (total != p.batch())
       throw ProblemError("shards", fmt::format("sizes sum to {}, but the batch N is {}", total, p.batch()));
@@ -143,6 +147,11 @@ void validate(const Problem& p) {
     if (c.kernel_h < 1 || c.kernel_w < 1) throw ProblemError("k", "kernel dims must be positive");
     if (c.stride < 1) throw ProblemError("stride", "must be at least 1");
     if (c.pad < 0) throw ProblemError("pad", "must be >= 0");
+    // Bounded so that the output shape's arithmetic cannot overflow.
+    for (const auto& [field, v] : {std::pair<const char*, std::int64_t>{"oc", c.out_channels},
+                                   {"k", c.kernel_h}, {"k", c.kernel_w}, {"stride", c.stride},
+                                   {"pad", c.pad}})
+      if (v > kMaxConvParameter) throw ProblemError(field, fmt::format("must be at most {}", kMaxConvParameter));
     if (p.shape[2] + 2 * c.pad < c.kernel_h || p.shape[3] + 2 * c.pad < c.kernel_w)
       throw ProblemError("k", "kernel is larger than the padded input");
     if (p.mode != Mode::eval) throw ProblemError("mode", "Conv-BN folding is an eval-mode transformation");

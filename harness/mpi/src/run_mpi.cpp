@@ -7,6 +7,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <new>
 #include <optional>
 
 #include "normcheck/backend/loaded_backend.hpp"
@@ -30,7 +31,8 @@ namespace normcheck::mpi {
 namespace {
 
 // Runs `step` on every rank, then all ranks agree on how it went: 0, or
-// the worst exit code any rank had (2 bad input, 3 internal error).
+// the worst exit code any rank had (2: bad input, out of memory, or a bug of
+// the harness, said to be one; only 0/1/2 and 130 are documented).
 // Collective; the message is printed once (see run_mpi.hpp).
 int agreed(const MpiSession& s, const std::function<void()>& step) {
   int code = 0;
@@ -40,9 +42,12 @@ int agreed(const MpiSession& s, const std::function<void()>& step) {
   } catch (const model::InputError& e) {
     code = 2;
     message = std::string("error: ") + e.what();
+  } catch (const std::bad_alloc&) {
+    code = 2;
+    message = "error: out of memory (std::bad_alloc)";
   } catch (const std::exception& e) {
-    code = 3;
-    message = std::string("internal error: ") + e.what();
+    code = 2;
+    message = std::string("internal error (a bug of normcheck, please report): ") + e.what();
   }
   const int worst = max_over_ranks(s.comm(), code);
   const int root = from_root(s.comm(), code);
@@ -83,7 +88,7 @@ Setup load_setup(const RunMpiOptions& o, int ranks) {
   s.tolerances = std::move(tolerances);
   s.tolerance_source = std::move(source);
   for (const auto& name : o.backends) s.backends.push_back(backend::LoadedBackend::load(name));
-  s.cases = std::make_unique<runner::FixtureDirectory>(s.dir);
+  s.cases = std::make_unique<runner::FixtureDirectory>(s.dir, 30.0, o.max_case_bytes);
   const auto candidates = runner::select_cases(*s.cases, runner::Selection{o.filter, 1, 1});
   s.selection = select_sync_cases(*s.cases, candidates, ranks);
   if (s.selection.cases.empty()) {
@@ -207,10 +212,7 @@ int Driver::run() {
   results.run.started = report::utc_now();
   // Fail early on a report folder that cannot be made, not after the run.
   const int made = agreed(s_, [&] {
-    if (s_.rank() != 0) return;
-    std::error_code ec;
-    std::filesystem::create_directories(o_.report, ec);
-    if (ec) throw model::InputError(fmt::format("--report {}: {}", o_.report, ec.message()));
+    if (s_.rank() == 0) report::check_report_folder(o_.report, "--report");
   });
   if (made != 0) return made;
   if (s_.rank() == 0) {

@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-import numpy as np
+try:
+    import numpy as np
+except ModuleNotFoundError as missing:  # pragma: no cover - depends on the interpreter
+    raise ImportError(
+        f"normcheck needs NumPy, which {sys.executable} does not have. The package is built for "
+        "Debian's /usr/bin/python3 (python3-numpy); `python3` on PATH may be another interpreter "
+        "(a pyenv shim). Run it with /usr/bin/python3."
+    ) from missing
 
 from . import _normcheck
 from ._backend import Dispatcher, Unsupported
@@ -112,14 +119,26 @@ class RunResult:
     cases: int
     report: Path | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    allow_unsupported: bool = False
 
     @property
     def failures(self) -> list[Record]:
         return [r for r in self.records if r.fails_run]
 
     @property
+    def executed(self) -> int:
+        """Gating checks the backend executed (not declined as unsupported)."""
+        return sum(1 for r in self.records if r.gating and r.status != "unsupported")
+
+    @property
+    def nothing_ran(self) -> bool:
+        """Cases were given and the backend executed none of their checks:
+        not a pass (as with ``normcheck run``) unless ``allow_unsupported``."""
+        return self.cases > 0 and self.executed == 0 and not self.allow_unsupported
+
+    @property
     def passed(self) -> bool:
-        return not self.failures
+        return not self.failures and not self.nothing_ran
 
     def by_case(self) -> dict[str, list[Record]]:
         out: dict[str, list[Record]] = {}
@@ -129,7 +148,10 @@ class RunResult:
 
     def summary(self) -> str:
         head = ", ".join(f"{n} {s}" for s, n in sorted(self.counts.items()))
-        lines = [f"{self.cases} cases: {head}"]
+        lines = [f"{self.cases} cases, {self.executed} checks executed: {head}"]
+        if self.nothing_ran:
+            lines.append("  FAILED: 0 checks executed (every case unsupported); "
+                         "pass allow_unsupported=True if that is expected")
         for r in self.failures[:20]:
             lines.append(f"  {r.case} {r.check}: {r.status} bound_ratio={r.bound_ratio:.3g} {r.message}")
         return "\n".join(lines)
@@ -138,7 +160,8 @@ class RunResult:
 def run(backend: Any, suite: str | Path = "quick", filter: str = "", report: str | Path | None = None,
         tolerances=_DEFAULT, name: str = "python", tensors: str = "numpy", device: str | None = None,
         cases: Iterable[Case] | None = None, progress: Callable[[str, list[Record]], None] | None = None,
-        subprocess: bool = False, timeout: float = 60.0) -> RunResult:
+        subprocess: bool = False, timeout: float = 60.0,
+        allow_unsupported: bool = False) -> RunResult:
     """Run a Python backend on a suite (or on given ``cases``) and judge it
     like ``normcheck run`` does; with ``report`` write the same four files.
 
@@ -155,7 +178,10 @@ def run(backend: Any, suite: str | Path = "quick", filter: str = "", report: str
     code they call takes the interpreter down; ``subprocess=True`` runs each
     case in a forked child (a crash or a run past ``timeout`` seconds is a
     ``crash``/``timeout`` record, and state the backend changes does not
-    carry over between cases). README: what is and is not isolated."""
+    carry over between cases). README: what is and is not isolated.
+
+    Nothing ran is not a pass: when the backend declines every case,
+    ``passed`` is False unless ``allow_unsupported=True``."""
     started = _normcheck.utc_now()
     if cases is None:
         source = _resolve(suite)
@@ -171,9 +197,11 @@ def run(backend: Any, suite: str | Path = "quick", filter: str = "", report: str
     counts: dict[str, int] = {}
     for r in records:
         counts[r.status] = counts.get(r.status, 0) + 1
-    out = RunResult(records=records, cases=len(selected), counts=counts)
+    out = RunResult(records=records, cases=len(selected), counts=counts,
+                    allow_unsupported=allow_unsupported)
     if report is not None:
         out.report = Path(report)
         command = shlex.join([sys.executable, *sys.argv])
-        _normcheck.write_reports(records, out.report, name, fixtures, tol, command, len(selected), started)
+        _normcheck.write_reports(records, out.report, name, fixtures, tol, command, len(selected), started,
+                                 allow_unsupported=allow_unsupported)
     return out

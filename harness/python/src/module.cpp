@@ -26,6 +26,7 @@
 #include "normcheck/compare/check_table.hpp"
 #include "normcheck/compare/tolerances.hpp"
 #include "normcheck/fixture/case.hpp"
+#include "normcheck/fixture/case_size.hpp"
 #include "normcheck/fixture/fixture_reader.hpp"
 #include "normcheck/fixture/generator.hpp"
 #include "normcheck/model/problem.hpp"
@@ -486,7 +487,8 @@ py::object worst_dict(const std::optional<report::WorstElement>& w) {
 void write_reports(const std::vector<report::Record>& records, const std::filesystem::path& dir,
                    const std::string& backend, const std::string& fixtures,
                    const std::optional<std::filesystem::path>& tolerance_file,
-                   const std::string& command, std::int64_t cases, const std::string& started) {
+                   const std::string& command, std::int64_t cases, const std::string& started,
+                   bool allow_unsupported) {
   report::Results r;
   r.run.normcheck_version = NORMCHECK_VERSION " (python)";
   r.run.started = started;
@@ -497,7 +499,8 @@ void write_reports(const std::vector<report::Record>& records, const std::filesy
   r.run.fixtures = fixtures;
   r.run.tolerances = tolerance_file ? tolerance_file->string() : "built-in";
   r.run.cases_planned = r.run.cases_done = cases;
-  r.backends.push_back({backend, "python", "(in-process Python callable)"});
+  r.backends.push_back(
+      {backend, "python", "(in-process Python callable)", "", allow_unsupported});
   r.records = records;
   report::write_reports(r, dir);
 }
@@ -570,7 +573,9 @@ PYBIND11_MODULE(_normcheck, m) {
   m.def(
       "golden",
       [](const std::string& descriptor) {
-        return std::make_shared<Case>(fixture::generate_case(model::parse_descriptor(descriptor)));
+        const model::Problem p = model::parse_descriptor(descriptor);
+        fixture::check_case_size(p, fixture::kDefaultMaxCaseBytes);  // before allocating
+        return std::make_shared<Case>(fixture::generate_case(p));
       },
       py::arg("descriptor"), "The certified golden case of a descriptor, computed in memory.");
   m.def("normalize",
@@ -582,7 +587,7 @@ PYBIND11_MODULE(_normcheck, m) {
         py::arg("subprocess") = false, py::arg("timeout") = 60.0);
   m.def("write_reports", &write_reports, py::arg("records"), py::arg("dir"), py::arg("backend"),
         py::arg("fixtures"), py::arg("tolerances"), py::arg("command"), py::arg("cases"),
-        py::arg("started"));
+        py::arg("started"), py::arg("allow_unsupported") = false);
   m.def("utc_now", &report::utc_now);
   // runner/locations.hpp, under the package's data root (the CLI's own
   // root comes from its binary, which here is the Python interpreter).

@@ -39,6 +39,12 @@ def test_bad_descriptor_is_one_clear_value_error():
         normcheck.golden("gn:f32:2x6x4:g=4")
 
 
+def test_a_golden_too_large_is_refused_before_allocating():
+    # 298 GiB of tensors: std::bad_alloc (MemoryError) or swapping before the bound.
+    with pytest.raises(ValueError, match=r"more than the limit of 4 GiB per case"):
+        normcheck.golden("ln:f64:f64:100000x100000")
+
+
 def test_check_passes_the_rounded_golden_and_names_the_worst_element():
     c = normcheck.golden("ln:f32:4x768")
     y = c.golden["y"].astype(np.float32)
@@ -109,6 +115,24 @@ def test_run_a_numpy_layer_norm_writes_the_four_reports(out_dir):
     assert data["backends"][0]["name"] == "numpy-ln"
     for name in ("summary.md", "junit.xml", "report.html"):
         assert (report / name).stat().st_size > 0
+
+
+def test_nothing_ran_is_not_a_pass(out_dir):
+    # A backend with no function for the cases' op declines every case: 0
+    # checks executed is a failed run (as `normcheck run` exits 1), in the
+    # result and in the report it writes, unless allow_unsupported says so.
+    report = out_dir / "nothing_ran"
+    result = normcheck.run(backend={"rms_norm": _numpy_layer_norm}, filter="ln:f32:f32:4x*",
+                           report=report, name="declines-all")
+    assert result.cases > 0 and result.executed == 0
+    assert result.counts == {"unsupported": len(result.records)}
+    assert not result.passed
+    assert "0 checks executed" in result.summary()
+    assert "FAILED" in (report / "summary.md").read_text()
+    allowed = normcheck.run(backend={"rms_norm": _numpy_layer_norm}, filter="ln:f32:f32:4x*",
+                            report=out_dir / "allowed", name="declines-all", allow_unsupported=True)
+    assert allowed.passed and allowed.executed == 0
+    assert "FAILED" not in (out_dir / "allowed" / "summary.md").read_text()
 
 
 def test_a_python_exception_is_an_error_record_naming_it():

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "aggregate.hpp"
+#include "normcheck/report/verdict.hpp"
 #include "normcheck/report/writers.hpp"
 #include "svg_chart.hpp"
 
@@ -16,7 +17,6 @@ namespace normcheck::report {
 
 namespace {
 
-using detail::format_index;
 using detail::format_ratio;
 using detail::format_value;
 using detail::markup_escape;
@@ -38,7 +38,10 @@ th{background:#f4f4f4;font-weight:600} td.num{text-align:right;font-variant-nume
 .charts{display:flex;flex-wrap:wrap;gap:10px}
 svg{background:#fff;border:1px solid #e5e5e5} .ct{font-weight:600;font-size:13px} .lg,.ax{font-size:11px;fill:#444}
 .grid{stroke:#eee} .axis{stroke:#999} .tol{stroke:#c62828;stroke-dasharray:4 3}
-code{font-size:12px;overflow-wrap:anywhere} .msg{min-width:260px;max-width:420px;font-size:12px;white-space:pre-wrap}
+code{font-size:12px} code.d .t{white-space:nowrap}
+code.repro{display:block;white-space:pre;overflow-x:auto;user-select:all;background:#f6f6f6;padding:2px 4px;max-width:1100px}
+.copy{font-size:11px;margin:2px 0;cursor:pointer} #failures td{white-space:nowrap} #failures td.wrap{white-space:normal}
+.nothing{background:#ffebee;border:1px solid #c62828} .msg{min-width:260px;max-width:420px;font-size:12px;white-space:pre-wrap}
 .case{min-width:230px;max-width:300px} .matrices{display:flex;flex-wrap:wrap;gap:28px;align-items:flex-start}
 )";
 
@@ -142,6 +145,21 @@ std::string kappa_scatter(const Results& r, const std::vector<std::string>& back
   std::vector<Series> series;
   for (const auto& b : backends) series.push_back({b, {}, {}, {}});
   std::size_t points = 0;
+  // The axes cover the data: decades up to the largest finite ratio and
+  // kappa, and a row of their own for infinite ratios.
+  double max_ratio = 1e6, max_kappa = 1e6;
+  bool any_inf = false;
+  for (const auto& rec : r.records) {
+    if (!rec.measured() || !(rec.kappa > 0.0)) continue;
+    if (std::isinf(rec.bound_ratio))
+      any_inf = true;
+    else
+      max_ratio = std::max(max_ratio, rec.bound_ratio);
+    const double k = rec.worst && rec.worst->kappa ? *rec.worst->kappa : rec.kappa;
+    if (std::isfinite(k)) max_kappa = std::max(max_kappa, k);
+  }
+  const int y_hi = int(std::ceil(std::log10(max_ratio))) + (any_inf ? 1 : 0);
+  const int x_hi = int(std::ceil(std::log10(max_kappa)));
   for (const auto& rec : r.records) {
     if (!rec.measured() || !(rec.kappa > 0.0)) continue;
     const auto b =
@@ -149,7 +167,7 @@ std::string kappa_scatter(const Results& r, const std::vector<std::string>& back
     series[b].x.push_back(rec.worst && rec.worst->kappa ? *rec.worst->kappa : rec.kappa);
     // Exact results (ratio 0) sit on the floor row labelled 0, tiny ones just above it.
     const double y = rec.bound_ratio == 0.0        ? 1e-7
-                     : std::isinf(rec.bound_ratio) ? 1e6
+                     : std::isinf(rec.bound_ratio) ? std::pow(10.0, y_hi)
                                                    : std::max(rec.bound_ratio, 1e-6);
     series[b].values.push_back(y);
     series[b].titles.push_back(fmt::format("{} {} {}: ratio {}", rec.backend, rec.check,
@@ -157,9 +175,77 @@ std::string kappa_scatter(const Results& r, const std::vector<std::string>& back
     ++points;
   }
   if (points == 0) return "<p class=small>No measured checks.</p>";
-  return detail::scatter_svg(series, 0, 6, -7, 6, 1.0,
+  return detail::scatter_svg(series, 0, x_hi, -7, y_hi, any_inf, 1.0,
                              "kappa (condition number of the worst element's group)", "bound ratio",
                              1000, 420);
+}
+
+// A descriptor that wraps only between its fields, never inside one
+// ("eps=1e-5" stays whole): each field is an unbreakable span, with a break
+// opportunity after each ':'.
+std::string descriptor_html(const std::string& descriptor) {
+  std::string s = "<code class=d>";
+  std::size_t start = 0;
+  while (true) {
+    const auto colon = descriptor.find(':', start);
+    s += "<span class=t>" + markup_escape(descriptor.substr(start, colon - start)) + "</span>";
+    if (colon == std::string::npos) break;
+    s += ":<wbr>";
+    start = colon + 1;
+  }
+  return s + "</code>";
+}
+
+// The failures to act on first, worst first, each with a reproducer that
+// selects whole on a click (user-select: all) and a copy button.
+std::string failures_section(const Results& r) {
+  const std::size_t count = failure_count(r);
+  std::string s;
+  const auto empty = empty_backends(r);
+  for (const auto& t : empty)
+    s += fmt::format("<div class=\"banner{}\"><b>{}</b>: {}</div>\n",
+                     t.allow_unsupported || r.run.partial ? "" : " nothing",
+                     markup_escape(empty_backend_message(t)),
+                     t.allow_unsupported ? "allowed (--allow-unsupported or the tolerance file)"
+                     : r.run.partial     ? "one shard only: normcheck merge judges the whole run"
+                                         : "nothing ran, which is not a pass (pass "
+                                           "--allow-unsupported when that is expected)");
+  if (count == 0) return s;
+  const auto top = top_failures(r, 10);
+  s += fmt::format(
+      "<h2 id=failures-title>Failures ({}{})</h2>\n<p class=small>Worst first: crashes and other "
+      "failures without a measure, then by bound ratio. All not-passing checks are "
+      "<a href=\"#not-passing\">below</a>.</p>\n",
+      count, count > top.size() ? fmt::format(", top {}", top.size()) : "");
+  s += "<table id=failures><tr><th>#</th><th>status</th><th>backend</th><th>check</th>"
+       "<th>case</th><th>bound ratio<br>(tolerance)</th><th>worst element</th>"
+       "<th>golden &rarr; actual (bound)</th><th>group kappa</th></tr>\n";
+  for (std::size_t i = 0; i < top.size(); ++i) {
+    const Record& rec = *top[i];
+    s += fmt::format(
+        "<tr id=failure-{0}><td><a href=\"#failure-{0}\">{0}</a></td><td>{1}</td><td>{2}</td>"
+        "<td>{3}</td><td>{4}</td><td class=num>{5}<br><span class=small>({6})</span></td>",
+        i + 1, compare::status_name(rec.status), markup_escape(rec.backend),
+        markup_escape(rec.check), descriptor_html(rec.case_id), format_ratio(rec.bound_ratio),
+        format_ratio(rec.tolerance));
+    if (rec.worst) {
+      const auto& w = *rec.worst;
+      s += fmt::format(
+          "<td><code>{}</code></td><td class=num>{} &rarr; {} <span class=small>({})</span></td>"
+          "<td class=num>{}</td></tr>\n",
+          markup_escape(element_name(w)), format_value(w.golden), format_value(w.actual),
+          format_value(w.bound), w.kappa ? format_value(*w.kappa) : "-");
+    } else {
+      s += "<td>-</td><td>-</td><td>-</td></tr>\n";
+    }
+    std::string message = rec.message.substr(0, rec.message.find('\n'));
+    s += fmt::format(
+        "<tr><td></td><td colspan=8 class=wrap>{}{}<code class=repro>{}</code>"
+        "<button class=copy type=button onclick=\"navigator.clipboard.writeText("
+        "this.previousElementSibling.textContent)\">copy reproducer</button></td></tr>\n",
+        markup_escape(message), message.empty() ? "" : "<br>", markup_escape(reproducer(r, rec)));
+  }
+  return s + "</table>\n";
 }
 
 std::string worst_table(const std::vector<const Record*>& rows, std::size_t limit) {
@@ -173,9 +259,9 @@ std::string worst_table(const std::vector<const Record*>& rows, std::size_t limi
     std::string status(compare::status_name(r.status));
     if (!r.gating) status += " (known)";
     s += fmt::format(
-        "<tr><td>{}</td><td class=case><code>{}</code></td><td>{}</td><td>{}</td>"
+        "<tr><td>{}</td><td class=case>{}</td><td>{}</td><td>{}</td>"
         "<td class=num>{}<br><span class=small>({})</span></td><td class=num>{}</td>",
-        markup_escape(r.backend), markup_escape(r.case_id), markup_escape(r.check), status,
+        markup_escape(r.backend), descriptor_html(r.case_id), markup_escape(r.check), status,
         format_ratio(r.bound_ratio), format_ratio(r.tolerance), format_ratio(r.max_ulp_err));
     if (r.worst) {
       const auto& w = *r.worst;
@@ -183,12 +269,11 @@ std::string worst_table(const std::vector<const Record*>& rows, std::size_t limi
         return v ? format_value(*v) : std::string("-");
       };
       s += fmt::format(
-          "<td><code>{}{}</code></td><td class=num>{} &rarr; {}<br><span "
+          "<td><code>{}</code></td><td class=num>{} &rarr; {}<br><span "
           "class=small>({})</span></td>"
           "<td class=num>{}<br>{}<br>{}</td>",
-          markup_escape(w.tensor), format_index(w.index), format_value(w.golden),
-          format_value(w.actual), format_value(w.bound), opt(w.group_mean), opt(w.group_rstd),
-          opt(w.kappa));
+          markup_escape(element_name(w)), format_value(w.golden), format_value(w.actual),
+          format_value(w.bound), opt(w.group_mean), opt(w.group_rstd), opt(w.kappa));
     } else {
       s += "<td>-</td><td>-</td><td>-</td>";
     }
@@ -212,18 +297,23 @@ std::string render_html(const Results& r) {
   h += "<meta name=viewport content=\"width=device-width, initial-scale=1\"><style>";
   h += kStyle;
   h += "</style></head><body>\n";
-  h += fmt::format("<h1>normcheck report</h1><p><span class=\"verdict {0}\">{0}</span>",
-                   failed ? "FAILED" : "PASSED");
+  h += fmt::format("<h1>normcheck report</h1><p><span class=\"verdict {}\">{}</span>",
+                   failed ? "FAILED" : "PASSED", markup_escape(verdict_word(r)));
   for (Status st : compare::kAllStatuses)
     if (total.of(st) > 0 || st == Status::pass)
       h += fmt::format("<span class=chip>{} {}</span>", total.of(st), compare::status_name(st));
-  if (total.non_gating_failures > 0)
-    h += fmt::format("<span class=chip>{} known or advisory (not failing the run)</span>",
-                     total.non_gating_failures);
+  if (total.known_failures > 0)
+    h += fmt::format("<span class=chip>{} (tolerance file; not failing the run)</span>",
+                     plural(total.known_failures, "known failure"));
+  if (total.non_gating_failures > total.known_failures)
+    h += fmt::format("<span class=chip>{} advisory (not failing the run)</span>",
+                     total.non_gating_failures - total.known_failures);
+  h += fmt::format("<span class=chip>{}</span>", markup_escape(executed_line(backend_tallies(r))));
   h += "</p>\n";
   if (r.run.incomplete)
     h += "<div class=banner><b>Incomplete run:</b> " + markup_escape(r.run.incomplete_reason) +
          "</div>\n";
+  h += failures_section(r);
   h += "<table class=meta>";
   const auto meta = [&h](const char* k, const std::string& v) {
     if (!v.empty())
@@ -235,7 +325,8 @@ std::string render_html(const Results& r) {
   meta("backends", backend_list);
   meta("fixtures", r.run.fixtures);
   meta("tolerances", r.run.tolerances);
-  meta("cases", fmt::format("{} of {} planned", r.run.cases_done, r.run.cases_planned));
+  meta("cases",
+       fmt::format("{} of {} planned", plural(r.run.cases_done, "case"), r.run.cases_planned));
   meta("filter", r.run.filter);
   meta("shard", r.run.shard);
   meta("time", r.run.started + " to " + r.run.finished);
@@ -271,7 +362,7 @@ std::string render_html(const Results& r) {
        "with slope one.</p>\n";
   h += kappa_scatter(r, backends);
   const auto bad = detail::problems(r.records);
-  h += fmt::format("<h2>Not passing ({})</h2>\n", bad.size());
+  h += fmt::format("<h2 id=not-passing>Not passing ({})</h2>\n", bad.size());
   h += bad.empty() ? std::string("<p>Every check passed.</p>\n") : worst_table(bad, 300);
   h += "<h2>Largest bound ratios</h2>\n";
   h += worst_table(detail::by_bound_ratio(r.records), 25);

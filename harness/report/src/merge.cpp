@@ -44,9 +44,15 @@ Merged merge_results(const std::vector<Results>& inputs, const std::vector<std::
     hosts.push_back(run.hostname);
     machines.push_back(run.machine);
     if (out.run.filter.empty()) out.run.filter = run.filter;
+    if (out.run.reproduce.empty()) out.run.reproduce = run.reproduce;
+    out.run.cases_in_memory = out.run.cases_in_memory || run.cases_in_memory;
     for (const auto& b : in.backends) {
       bool known = false;
-      for (const auto& have : out.backends) known = known || have.name == b.name;
+      for (auto& have : out.backends)
+        if (have.name == b.name) {
+          known = true;
+          have.allow_unsupported = have.allow_unsupported || b.allow_unsupported;
+        }
       if (!known) out.backends.push_back(b);
     }
     for (const auto& rec : in.records) {
@@ -68,6 +74,9 @@ Merged merge_results(const std::vector<Results>& inputs, const std::vector<std::
   out.run.machine = join_distinct(machines);
   out.run.incomplete_reason = join_distinct(reasons);
   out.run.shard = fmt::format("merged from {} results files", inputs.size());
+  // The union is the whole run: a backend that executed nothing in any shard
+  // now fails it (verdict.hpp).
+  out.run.partial = false;
   std::string command = "normcheck merge";
   for (const auto& s : sources) command += " " + s;
   out.run.command = command;

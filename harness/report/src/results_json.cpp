@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "normcheck/model/input_file.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace normcheck::report {
@@ -69,6 +70,9 @@ class Reader {
   std::int64_t integer(const char* key) const {
     const json& v = at(key);
     if (!v.is_number_integer()) fail(fmt::format("field '{}' is not an integer", key));
+    if (v.is_number_unsigned() &&
+        v.get<std::uint64_t>() > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+      fail(fmt::format("field '{}' is out of range", key));
     return v.get<std::int64_t>();
   }
   bool flag(const char* key) const {
@@ -190,23 +194,67 @@ std::string results_to_json(const Results& res) {
   run["incomplete_reason"] = ri.incomplete_reason;
   run["cases_planned"] = ri.cases_planned;
   run["cases_done"] = ri.cases_done;
+  run["partial"] = ri.partial;
+  run["reproduce"] = ri.reproduce;
+  run["cases_in_memory"] = ri.cases_in_memory;
   j["run"] = run;
   json backends = json::array();
   for (const auto& b : res.backends)
-    backends.push_back({{"name", b.name}, {"version", b.version}, {"path", b.path}});
+    backends.push_back({{"name", b.name},
+                        {"version", b.version},
+                        {"path", b.path},
+                        {"argument", b.argument},
+                        {"allow_unsupported", b.allow_unsupported}});
   j["backends"] = backends;
   json records = json::array();
   for (const auto& rec : res.records) records.push_back(record_to_json(rec));
   j["records"] = records;
-  return j.dump(1) + "\n";
+  // Messages quote what damaged files and plugins hand over, which need not
+  // be UTF-8: invalid bytes become U+FFFD instead of losing the whole run.
+  return j.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
+namespace {
+
+// Nesting of arrays and objects, outside strings. Checked before parsing:
+// a file nested 100 000 deep overflows the stack of a recursive reader (or
+// of the destructor of what it built) before any field is looked at.
+void check_depth(const std::string& text, const std::string& source) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth)
+        throw InputError(
+            fmt::format("{}: not a normcheck results file: nested more than {} deep "
+                        "(at byte {})",
+                        source, kMaxJsonDepth, i));
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+}  // namespace
+
 Results results_from_json(const std::string& text, const std::string& source) {
+  check_depth(text, source);
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {
+    // parse_error, and out_of_range for a number that overflows a double.
     throw InputError(fmt::format("{}: not a JSON file: {}", source, e.what()));
+  } catch (const std::bad_alloc&) {
+    throw InputError(fmt::format("{}: out of memory parsing the JSON", source));
   }
   const Reader top(j, source);
   if (!top.has("schema_version")) top.fail("no schema_version: not a normcheck results file");
@@ -232,11 +280,17 @@ Results results_from_json(const std::string& text, const std::string& source) {
   res.run.incomplete_reason = run.text_or("incomplete_reason", "");
   res.run.cases_planned = run.integer("cases_planned");
   res.run.cases_done = run.integer("cases_done");
+  // Added later in schema 1: optional, so older files still read.
+  res.run.partial = run.has("partial") && run.flag("partial");
+  res.run.reproduce = run.text_or("reproduce", "");
+  res.run.cases_in_memory = run.has("cases_in_memory") && run.flag("cases_in_memory");
   const json& backends = top.at("backends");
   if (!backends.is_array()) top.fail("field 'backends' is not an array");
   for (const auto& b : backends) {
     const Reader br(b, source + " backend");
-    res.backends.push_back({br.text("name"), br.text_or("version", ""), br.text_or("path", "")});
+    res.backends.push_back({br.text("name"), br.text_or("version", ""), br.text_or("path", ""),
+                            br.text_or("argument", ""),
+                            br.has("allow_unsupported") && br.flag("allow_unsupported")});
   }
   const json& records = top.at("records");
   if (!records.is_array()) top.fail("field 'records' is not an array");
@@ -246,11 +300,8 @@ Results results_from_json(const std::string& text, const std::string& source) {
 }
 
 Results read_results(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(fmt::format("results file {}: cannot open", path.string()));
-  std::ostringstream text;
-  text << in.rdbuf();
-  return results_from_json(text.str(), path.string());
+  return results_from_json(model::read_text_file(path, "results file", kMaxResultsFileBytes),
+                           path.string());
 }
 
 }  // namespace normcheck::report

@@ -87,8 +87,8 @@ std::string histogram_svg(const std::vector<std::string>& bin_labels,
 }
 
 std::string scatter_svg(const std::vector<Series>& series, int x_lo, int x_hi, int y_lo, int y_hi,
-                        double line_y, std::string_view x_label, std::string_view y_label,
-                        int width, int height) {
+                        bool top_is_inf, double line_y, std::string_view x_label,
+                        std::string_view y_label, int width, int height) {
   const int plot_w = width - kLeft - kRight, plot_h = height - kTop - kBottom;
   const auto px = [&](double v) {
     const double l = std::clamp(std::log10(v), double(x_lo), double(x_hi));
@@ -102,7 +102,10 @@ std::string scatter_svg(const std::vector<Series>& series, int x_lo, int x_hi, i
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">",
       width, height, width, height);
   s += legend(series, kLeft, 15);
+  const int x_step = std::max(1, (x_hi - x_lo + 11) / 12);
+  const int y_step = std::max(1, (y_hi - y_lo + 11) / 12);
   for (int d = x_lo; d <= x_hi; ++d) {
+    if ((d - x_lo) % x_step != 0 && d != x_hi) continue;
     const double x = px(std::pow(10.0, d));
     s += fmt::format("<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{}\" y2=\"{}\" class=\"grid\"/>", x, x,
                      kTop, kTop + plot_h);
@@ -110,11 +113,14 @@ std::string scatter_svg(const std::vector<Series>& series, int x_lo, int x_hi, i
                      x, kTop + plot_h + 14, d);
   }
   for (int d = y_lo; d <= y_hi; ++d) {
+    if ((y_hi - d) % y_step != 0 && d != y_lo && d != 0) continue;
     const double y = py(std::pow(10.0, d));
     s += fmt::format("<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" class=\"grid\"/>",
                      kLeft, kLeft + plot_w, y, y);
     // The floor holds what cannot be drawn on a log scale: exact results.
-    const std::string label = d == y_lo ? "0" : fmt::format("1e{}", d);
+    const std::string label = d == y_lo                 ? std::string("0")
+                              : d == y_hi && top_is_inf ? std::string("inf")
+                                                        : fmt::format("1e{}", d);
     s += fmt::format("<text x=\"{}\" y=\"{:.1f}\" class=\"ax\" text-anchor=\"end\">{}</text>",
                      kLeft - 4, y + 4, label);
   }

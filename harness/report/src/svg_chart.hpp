@@ -29,8 +29,11 @@ std::string histogram_svg(const std::vector<std::string>& bin_labels,
 
 // Log-log scatter of series (x, values) over decades [x_lo, x_hi] x
 // [y_lo, y_hi] (powers of ten), with a dashed horizontal line at y = line_y.
+// The bottom row is labelled 0 (where exact results are drawn); with
+// `top_is_inf` the top row is labelled inf (where infinite values are drawn).
+// Grid labels thin out to about a dozen per axis.
 std::string scatter_svg(const std::vector<Series>& series, int x_lo, int x_hi, int y_lo, int y_hi,
-                        double line_y, std::string_view x_label, std::string_view y_label,
-                        int width, int height);
+                        bool top_is_inf, double line_y, std::string_view x_label,
+                        std::string_view y_label, int width, int height);
 
 }  // namespace normcheck::report::detail

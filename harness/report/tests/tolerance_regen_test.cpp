@@ -49,3 +49,16 @@ reason = "known"
   CHECK(g.tolerances.limit("a", "layer_norm", "dx", "f32").max_bound_ratio == 10.0);
   CHECK(g.tolerances.to_toml("x") == base.to_toml("x"));
 }
+
+TEST_CASE("regeneration never writes a limit the file would not load with") {
+  Results r = testing::sample_results();
+  for (auto& rec : r.records)
+    if (rec.bound_ratio == 3.5) rec.bound_ratio = 2e6;  // the dx fail, far beyond any limit
+  const Regenerated g = regenerate_tolerances(r, Tolerances::builtin(), 1.5);
+  CHECK(g.raised.empty());
+  REQUIRE(g.skipped.size() == 2);
+  CHECK_THAT(g.skipped[1], Contains("a layer_norm dx f32: observed bound ratio 2e+06") &&
+                               Contains("no limit above 1e+06"));
+  // What was written loads again (before: a limit of 3e6 that the reader rejects).
+  CHECK_NOTHROW(Tolerances::parse(g.tolerances.to_toml("x"), "regen.toml"));
+}

@@ -167,8 +167,9 @@ Listing list_fixture_files(const std::filesystem::path& base,
   return listing;
 }
 
-FixtureDirectory::FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds)
-    : dir_(dir) {
+FixtureDirectory::FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds,
+                                   std::uint64_t max_case_bytes)
+    : dir_(dir), max_case_bytes_(max_case_bytes) {
   const auto files = fixture::fixture_files(dir);
   std::vector<fixture::IndexEntry> indexed = fixture::read_fixture_index(dir);
   std::set<std::string> present;
@@ -203,7 +204,7 @@ std::string FixtureDirectory::location(std::size_t i) const {
 
 fixture::Case FixtureDirectory::load(std::size_t i) const {
   const auto& e = entries_[i];
-  const fixture::FixtureReader reader(dir_ / e.file);
+  const fixture::FixtureReader reader(dir_ / e.file, max_case_bytes_);
   if (e.case_number >= reader.size())
     throw model::InputError(fmt::format("{}: holds {} case(s); the index names case {}",
                                         location(i), reader.size(), e.case_number));
@@ -239,9 +240,22 @@ Selection parse_shard(std::string_view text, Selection s) {
   return s;
 }
 
+std::optional<std::string> filter_descriptor(std::string_view filter) {
+  if (filter.empty() || filter.starts_with("re:") ||
+      filter.find_first_of("*?[") != std::string_view::npos)
+    return std::nullopt;
+  try {
+    return model::to_descriptor(model::parse_descriptor(filter));
+  } catch (const model::InputError&) {
+    return std::nullopt;  // not a descriptor: a plain glob (that matches itself only)
+  }
+}
+
 std::vector<std::size_t> select_cases(const CaseSource& cases, const Selection& selection) {
   std::function<bool(const std::string&)> matches = [](const std::string&) { return true; };
-  if (selection.filter.starts_with("re:")) {
+  if (auto exact = filter_descriptor(selection.filter)) {
+    matches = [d = std::move(*exact)](const std::string& c) { return c == d; };
+  } else if (selection.filter.starts_with("re:")) {
     std::shared_ptr<std::regex> re;
     try {
       re = std::make_shared<std::regex>(selection.filter.substr(3), std::regex::ECMAScript);

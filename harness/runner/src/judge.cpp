@@ -282,7 +282,7 @@ Record Judge::measure(const CheckSpec& c, const std::vector<Piece>& pieces) {
   if (r.status == Status::fail) {
     if (const auto* e = tol_.expected_failure(backend_, r.case_id, r.check)) {
       r.gating = false;
-      r.note = "expected_fail: " + e->reason;
+      r.note = std::string(report::kKnownFailureNote) + e->reason;
     }
   }
   return r;
@@ -502,11 +502,11 @@ void Judge::property(Record& r, const CheckSpec& c) const {
   if (r.status != Status::fail) return;
   if (!required(tol_.requirements(backend_), c.requirement)) {
     r.gating = false;
-    r.note = fmt::format("advisory: require_{} is not set for this backend", c.name);
+    r.note = fmt::format("{}require_{} is not set for this backend", report::kAdvisoryNote, c.name);
   } else if (const auto* e = tol_.expected_failure(backend_, r.case_id, r.check)) {
     // One rule for every check: a listed known failure does not fail the run.
     r.gating = false;
-    r.note = "expected_fail: " + e->reason;
+    r.note = std::string(report::kKnownFailureNote) + e->reason;
   }
 }
 

@@ -53,17 +53,38 @@ std::string tail(const std::string& text) {
   return "..." + (newline == std::string::npos ? t : t.substr(newline));
 }
 
+// False when the reader is gone: EPIPE, never SIGPIPE, whatever the host
+// process does with SIGPIPE (a library must not rely on the CLI ignoring it;
+// an idle worker can die between tasks). SIGPIPE is blocked for this thread
+// around the write and a pending one taken back, as in POSIX's advice.
 bool write_task(int fd, std::size_t task) {
+  sigset_t pipe_only, previous;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigset_t pending;
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &previous);
   const auto* p = reinterpret_cast<const char*>(&task);
   std::size_t left = sizeof task;
+  bool ok = true;
   while (left > 0) {
     const ssize_t n = ::write(fd, p, left);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
+    if (n <= 0) {
+      ok = false;
+      break;
+    }
     p += n;
     left -= std::size_t(n);
   }
-  return true;
+  if (!ok && errno == EPIPE && !was_pending) {
+    const timespec now{0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &now) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  return ok;
 }
 
 // Reads one task number; false on end of file or error.
@@ -84,14 +105,22 @@ void close_fd(int& fd) {
   fd = -1;
 }
 
-// The processes whose parent is this process (all its threads' children).
-std::vector<pid_t> own_children() {
+// The processes whose parent is this process (all its threads' children)
+// and that live outside its session: workers start their own session
+// (worker_main), so everything a worker starts is outside it too, and no
+// descendant of a worker can join it again (setpgid stays within a
+// session). Children the host process started itself (a Python caller's
+// subprocesses, a sanitizer's symbolizer) share its session and are left
+// alone.
+std::vector<pid_t> own_children_outside_session() {
   std::vector<pid_t> pids;
+  const pid_t session = getsid(0);
   std::error_code ec;
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task", ec)) {
     std::ifstream in(task.path() / "children");
     pid_t pid = 0;
-    while (in >> pid) pids.push_back(pid);
+    while (in >> pid)
+      if (getsid(pid) != session) pids.push_back(pid);
   }
   return pids;
 }
@@ -148,7 +177,9 @@ void WorkerPool::spawn(Worker& w) {
   }
   ::close(command[0]);
   ::close(done[1]);
-  setpgid(pid, pid);  // also here: no race with the worker's own call
+  // No setpgid(pid, pid) here: the worker's setsid() fails once it leads a
+  // group. Until it has run, the worker has started nothing, and retire()
+  // kills its pid as well as its group.
   w.pid = pid;
   w.command = command[1];
   w.done = done[0];
@@ -157,7 +188,10 @@ void WorkerPool::spawn(Worker& w) {
 }
 
 void WorkerPool::worker_main(const Worker& w) const {
-  setpgid(0, 0);
+  // Its own session (and so its own process group, killed as one): what it
+  // starts can never rejoin the harness's session, which is how
+  // reap_strays() tells it from the host's own children.
+  setsid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != harness_pid_) _exit(112);  // the harness died before prctl took effect
   // Other workers' pipes and files are not this worker's business; holding
@@ -242,7 +276,7 @@ void WorkerPool::reap_strays() {
   // here when they die and are taken in the next round.
   for (int round = 0; round < 20; ++round) {
     bool any = false;
-    for (pid_t pid : own_children()) {
+    for (pid_t pid : own_children_outside_session()) {
       const bool worker = std::any_of(workers_.begin(), workers_.end(),
                                       [pid](const Worker& w) { return w.pid == pid; });
       if (worker) continue;

@@ -33,6 +33,19 @@ TEST_CASE("a glob filter matches the whole normalized descriptor") {
   CHECK(select_cases(c, {"", 1, 1}).size() == kDescriptors.size());
 }
 
+TEST_CASE("a descriptor in short form, keys in any order, selects exactly its case") {
+  const auto c = cases(kDescriptors);
+  CHECK(select_cases(c, {"ln:f32:4x64", 1, 1}) == std::vector<std::size_t>{0});
+  CHECK(select_cases(c, {"ln:f32:4x64:dist=offset:eps=1e-5", 1, 1}) == std::vector<std::size_t>{1});
+  CHECK(select_cases(c, {"layer_norm:f32:f32:4x64:dist=offset", 1, 1}) ==
+        std::vector<std::size_t>{1});
+  CHECK(select_cases(c, {"ln:f32:4x64:eps=0.01", 1, 1}).empty());
+  CHECK(filter_descriptor("ln:f32:4x64") == "ln:f32:f32:4x64:eps=1e-5:dist=normal");
+  CHECK_FALSE(filter_descriptor("ln:*"));
+  CHECK_FALSE(filter_descriptor("re:ln"));
+  CHECK_FALSE(filter_descriptor("ln:f32:4x64:epsilon=1"));  // not a descriptor: a glob
+}
+
 TEST_CASE("a re: filter is a regular expression searched in the descriptor") {
   const auto c = cases(kDescriptors);
   CHECK(select_cases(c, {"re:^(rms|gn):", 1, 1}) == std::vector<std::size_t>{2, 4});

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <signal.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -160,4 +161,49 @@ TEST_CASE("a worker's output is reported with its task, not with the next one") 
   const auto done = run_all(pool, 3);
   CHECK(done.at(1).outcome.log_tail == "output of task 1\n");
   CHECK(done.at(2).outcome.log_tail == "output of task 2\n");
+}
+
+TEST_CASE("a child the host process started itself outlives the pool") {
+  // The pool sweeps processes that escaped its workers, not the host's own
+  // children (a Python caller's subprocesses, a sanitizer's symbolizer).
+  const pid_t own = fork();
+  if (own == 0) {
+    while (true) pause();
+  }
+  REQUIRE(own > 0);
+  {
+    WorkerPool pool(1, 10.0, [](std::size_t task, ReportWriter& out) {
+      if (task == 0) _exit(3);  // a worker death runs the sweep
+      clean_task(out);
+    });
+    const auto done = run_all(pool, 2);
+    CHECK(done.at(1).report.complete);
+  }
+  CHECK(alive(own));
+  kill(own, SIGKILL);
+  waitpid(own, nullptr, 0);
+}
+
+TEST_CASE("a worker that died while idle costs the host no SIGPIPE") {
+  // Whatever the host does with SIGPIPE (here: the default, which ends the
+  // process), giving a task to a dead idle worker starts another.
+  struct sigaction dfl {}, previous{};
+  dfl.sa_handler = SIG_DFL;
+  sigaction(SIGPIPE, &dfl, &previous);
+  WorkerPool pool(1, 10.0, [](std::size_t task, ReportWriter& out) {
+    if (task == 0)  // ends the worker just after it reported the task done
+      std::thread([] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        _exit(0);
+      }).detach();
+    clean_task(out);
+  });
+  REQUIRE(run_all(pool, 1).at(0).report.complete);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  pool.start(1);
+  const auto done = pool.wait([] { return false; });
+  sigaction(SIGPIPE, &previous, nullptr);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].report.complete);
+  CHECK(pool.workers_started() == 2);
 }

@@ -10,6 +10,10 @@
 //   nondeterministic  every second forward differs in the last bits of y
 //   batch_variant     y depends in its last bits on the batch size
 //   eval_differs      eval mode differs in the last bits of y from train mode
+//   nan_skipping      statistics over the finite elements only, and 0 written
+//                     for a non-finite input: finite y and statistics where
+//                     the golden is NaN (must fail the value checks, not only
+//                     the advisory nan_placement property)
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -67,12 +71,17 @@ RowStats row_stats(const nc_problem* p, const std::vector<long double>& h, std::
     const float var = std::fmax(sq / float(n) - mean * mean, 0.0f);
     return {mean, 1.0L / std::sqrt(static_cast<long double>(var) + p->eps)};
   }
-  long double sum = 0;
-  for (std::size_t i = 0; i < n; ++i) sum += h[r * n + i];
-  s.mean = rms ? 0.0L : sum / n;
+  const bool skip = variant("nan_skipping");
+  const auto counted = [&](std::size_t i) { return !skip || std::isfinite(h[r * n + i]); };
+  long double sum = 0, count = 0;
+  for (std::size_t i = 0; i < n; ++i)
+    if (counted(i)) sum += h[r * n + i], count += 1;
+  if (count == 0) count = 1;
+  s.mean = rms ? 0.0L : sum / count;
   long double sq = 0;
-  for (std::size_t i = 0; i < n; ++i) sq += (h[r * n + i] - s.mean) * (h[r * n + i] - s.mean);
-  s.rstd = 1.0L / std::sqrt(sq / n + p->eps);
+  for (std::size_t i = 0; i < n; ++i)
+    if (counted(i)) sq += (h[r * n + i] - s.mean) * (h[r * n + i] - s.mean);
+  s.rstd = 1.0L / std::sqrt(sq / count + p->eps);
   return s;
 }
 
@@ -111,7 +120,8 @@ nc_status forward(const nc_problem* p, const nc_forward_args* a, char*, std::siz
       const std::size_t k = r * s.n + i;
       const long double g = (p->flags & NC_FLAG_SCALE) ? at(a->gamma, i) : 1.0L;
       const long double b = (p->flags & NC_FLAG_SHIFT) ? at(a->beta, i) : 0.0L;
-      put(a->y, k, ((h[k] - st.mean) * st.rstd * g + b) * wobble);
+      const long double hk = variant("nan_skipping") && !std::isfinite(h[k]) ? 0.0L : h[k];
+      put(a->y, k, ((hk - st.mean) * st.rstd * g + b) * wobble);
       put(a->residual_out, k, h[k]);
     }
   }

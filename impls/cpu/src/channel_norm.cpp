@@ -3,9 +3,12 @@
 // Everything is built from per-plane quantities, a plane being the spatial
 // elements of one (sample n, channel c):
 //   NCHW: a plane is contiguous; one task per plane.
-//   NHWC: a plane is strided by C; one task per block of kRowBlock spatial
-//         rows of one sample, vectorized across channels, with per-block
-//         results combined in block order afterwards.
+//   NHWC: a plane is strided by C; one task per chunk of kChunkRows spatial
+//         rows of one sample, vectorized across channels. The reductions
+//         work in blocks of kRowBlock rows that stay in L1/L2 while each
+//         block of 32 channels is summed over the rows in registers; block
+//         results are combined in block order within the chunk, and chunk
+//         results in chunk order afterwards.
 // Planes combine into statistic groups in a fixed order (bn: over n; gn:
 // over the channels of a group; in: a plane is a group), in double. Per
 // sample work never depends on the batch size or the thread split, so
@@ -13,6 +16,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "channel_tiles.hpp"
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
 #include "parallel.hpp"
@@ -24,43 +28,62 @@ using namespace support;
 
 namespace {
 
+// 32 rows of 256 f32 channels are 32 KiB: a block is read from memory once
+// and summed a second time from L1/L2 (two-pass moments).
 constexpr std::int64_t kRowBlock = 32;
+// Chunks of 8 blocks: enough work per task that the per-(task, channel)
+// results stay small next to the tensor, and enough tasks for the threads.
+constexpr std::int64_t kChunkRows = 8 * kRowBlock;
 
 struct Planes {
   DType data;
   nc_layout layout;
   std::int64_t batch, channels, spatial;
-  std::int64_t blocks_per_sample() const { return (spatial + kRowBlock - 1) / kRowBlock; }
+  std::int64_t chunks_per_sample() const { return (spatial + kChunkRows - 1) / kChunkRows; }
   std::int64_t count() const { return batch * channels; }
-  // NHWC tasks are (sample, row block) pairs; NCHW tasks are planes.
+  // NHWC tasks are (sample, chunk) pairs; NCHW tasks are planes.
   std::int64_t tasks() const {
-    return layout == NC_LAYOUT_NCHW ? count() : batch * blocks_per_sample();
+    return layout == NC_LAYOUT_NCHW ? count() : batch * chunks_per_sample();
   }
-  std::int64_t rows_in_block(std::int64_t b) const {
-    return std::min(spatial, (b + 1) * kRowBlock) - b * kRowBlock;
+  std::int64_t rows_in_chunk(std::int64_t k) const {
+    return std::min(spatial, (k + 1) * kChunkRows) - k * kChunkRows;
   }
-  // An NHWC task: sample n, rows [b * kRowBlock, + rows) starting at element `first`.
-  struct Block {
-    std::int64_t n, b, rows, first;
+  // An NHWC task: sample n, rows [k * kChunkRows, + rows) starting at element `first`.
+  struct Chunk {
+    std::int64_t n, k, rows, first;
   };
-  Block block(std::int64_t task) const {
-    const std::int64_t n = task / blocks_per_sample(), b = task % blocks_per_sample();
-    return {n, b, rows_in_block(b), (n * spatial + b * kRowBlock) * channels};
+  Chunk chunk(std::int64_t task) const {
+    const std::int64_t n = task / chunks_per_sample(), k = task % chunks_per_sample();
+    return {n, k, rows_in_chunk(k), (n * spatial + k * kChunkRows) * channels};
   }
-  // Where channel c sits in the kernels' per-channel compute-type arrays:
-  // bf16 NHWC rows are walked in pairs (see each_storage_channel).
+  // Where channel c sits in the kernels' per-channel arrays: bf16 NHWC rows
+  // are walked in pairs (see each_storage_channel).
   std::int64_t slot(std::int64_t c) const {
     return data == DType::bf16 && layout == NC_LAYOUT_NHWC ? pair_slot(c, channels) : c;
   }
 };
 
+// The blocks of an NHWC chunk: f(first element, rows, the block after it
+// (where prefetching goes), its rows (0 at the end of the tensor)).
+template <class F>
+NC_INLINE void each_block(const Planes& pl, const Planes::Chunk& ch, F&& f) {
+  const std::int64_t C = pl.channels;
+  const std::int64_t rows_left = (pl.batch * pl.spatial) - ch.first / C;  // rows from `first` on
+  for (std::int64_t r = 0; r < ch.rows; r += kRowBlock) {
+    const std::int64_t rows = std::min(kRowBlock, ch.rows - r);
+    const std::int64_t ahead = std::min(kRowBlock, rows_left - r - rows);
+    f(ch.first + r * C, rows, ch.first + (r + rows) * C, ahead);
+  }
+}
+
 // ---------------------------------------------------------------- stats
 struct StatsJob {
   Planes planes;
   const void* x;
-  void* mean;  // compute type; NCHW: per plane; NHWC: per (task, channel)
+  void* mean;  // NCHW: compute type, per plane
   void* m2;
-  void* scratch;  // NHWC: like mean
+  double* chunk_mean;  // NHWC: per (task, channel slot)
+  double* chunk_m2;
 };
 
 template <class S>
@@ -70,58 +93,95 @@ struct PlaneStats {
 
   static NC_INLINE void run(const StatsJob& j, std::int64_t begin, std::int64_t end) {
     const auto& pl = j.planes;
-    T* mean = static_cast<T*>(j.mean);
-    T* m2 = static_cast<T*>(j.m2);
     const S* x = static_cast<const S*>(j.x);
-    for (std::int64_t t = begin; t < end; ++t) {
-      if (pl.layout == NC_LAYOUT_NCHW) {
+    if (pl.layout == NC_LAYOUT_NCHW) {
+      T* mean = static_cast<T*>(j.mean);
+      T* m2 = static_cast<T*>(j.m2);
+      for (std::int64_t t = begin; t < end; ++t) {
         const S* plane = x + t * pl.spatial;
         const auto m =
             contiguous_moments(plane, pl.spatial, t + 1 < pl.tasks() ? plane + pl.spatial : plane);
         mean[t] = m.mean;
         m2[t] = m.m2;
-      } else {
-        block(pl, x, t, mean + t * pl.channels, m2 + t * pl.channels,
-              static_cast<T*>(j.scratch) + t * pl.channels);
       }
+      return;
     }
+    std::vector<T> block_mean(static_cast<std::size_t>(pl.channels)),
+        block_m2(static_cast<std::size_t>(2 * pl.channels));
+    for (std::int64_t t = begin; t < end; ++t)
+      chunk(pl, x, t, j.chunk_mean + t * pl.channels, j.chunk_m2 + t * pl.channels,
+            block_mean.data(), block_m2.data());
   }
 
-  // Two-pass moments of every channel over the rows of one block (the block
-  // stays in L1/L2 between the passes), vectorized across channels. Rows are
-  // walked in memory order with per-channel accumulators in `mean`, `m2`
-  // and `sum_d`, so the block streams in sequentially.
-  static NC_INLINE void block(const Planes& pl, const S* x, std::int64_t task, T* mean, T* m2,
-                              T* sum_d) {
-    const auto blk = pl.block(task);
-    const std::int64_t rows = blk.rows, C = pl.channels;
-    const S* base = x + blk.first;
+  // Moments of every channel over the rows of one chunk: two-pass moments
+  // per block, merged in block order (Chan) in double.
+  static NC_INLINE void chunk(const Planes& pl, const S* x, std::int64_t task, double* mean,
+                              double* m2, T* block_mean, T* block_m2) {
+    const std::int64_t C = pl.channels;
+    std::int64_t count = 0;
+    each_block(pl, pl.chunk(task),
+               [&](std::int64_t first, std::int64_t rows, std::int64_t ahead,
+                   std::int64_t ahead_rows) NC_LAMBDA {
+                 block(x + first, rows, C, x + ahead, ahead_rows, block_mean, block_m2);
+                 for (std::int64_t c = 0; c < C; ++c) {
+                   const auto merged = merge(Moments<double>{count, mean[c], m2[c]},
+                                             Moments<double>{rows, block_mean[c], block_m2[c]});
+                   mean[c] = merged.mean;
+                   m2[c] = merged.m2;
+                 }
+                 count += rows;
+               });
+  }
+
+  // Two-pass moments of every channel over the rows of one block, which
+  // stays in L1/L2 between the passes: whole tiles of 32 channels with
+  // their accumulators in registers (channel_tiles.hpp), the rest (and
+  // f16, f64) walked row by row with per-channel accumulators in `mean`,
+  // `m2` and `sum_d`. Either way each channel is summed over the rows in
+  // row order. The next block (at `ahead`) is fetched during the second
+  // pass.
+  static NC_INLINE void block(const S* base, std::int64_t rows, std::int64_t C, const S* ahead,
+                              std::int64_t ahead_rows, T* mean, T* m2) {
     const T inv = T(1) / T(rows);
-    for (std::int64_t c = 0; c < C; ++c) mean[c] = m2[c] = sum_d[c] = T(0);
+    std::int64_t tiled = 0;
+    if constexpr (kHasTiles<S>)
+      for (; tiled + kTileChannels <= C; tiled += kTileChannels)
+        tile_moments(base + tiled, rows, C, inv, ahead + tiled, ahead_rows, mean + tiled,
+                     m2 + tiled);
+    if (tiled == C) return;
+    T* sum_d = m2 + C;  // scratch: the caller's arrays hold 2 C
+    for (std::int64_t c = tiled; c < C; ++c) mean[c] = m2[c] = sum_d[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r)
-      each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-        store_like(one, mean + c, load_like(one, mean + c) + load_like(one, base + r * C + c));
-      });
-    each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-      store_like(one, mean + c, load_like(one, mean + c) * inv);
-    });
-    // The second pass works from L1/L2; the next block (contiguous after
-    // this one, possibly shorter) is fetched meanwhile.
-    const S* ahead = base + rows * C;
-    const std::int64_t ahead_rows = task + 1 < pl.tasks() ? pl.block(task + 1).rows : 0;
+      each_storage_channel<S>(
+          C,
+          [&](std::int64_t c, auto one) NC_LAMBDA {
+            store_like(one, mean + c, load_like(one, mean + c) + load_like(one, base + r * C + c));
+          },
+          tiled);
+    each_storage_channel<S>(
+        C,
+        [&](std::int64_t c, auto one)
+            NC_LAMBDA { store_like(one, mean + c, load_like(one, mean + c) * inv); },
+        tiled);
     for (std::int64_t r = 0; r < rows; ++r)
-      each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-        if constexpr (!std::is_same_v<decltype(one), ScalarLane>)
-          if (r < ahead_rows) prefetch_line(ahead + r * C + c);
-        const auto d = load_like(one, base + r * C + c) - load_like(one, mean + c);
-        store_like(one, sum_d + c, load_like(one, sum_d + c) + d);
-        store_like(one, m2 + c, load_like(one, m2 + c) + d * d);
-      });
+      each_storage_channel<S>(
+          C,
+          [&](std::int64_t c, auto one) NC_LAMBDA {
+            if constexpr (!std::is_same_v<decltype(one), ScalarLane>)
+              if (r < ahead_rows) prefetch_line(ahead + r * C + c);
+            const auto d = load_like(one, base + r * C + c) - load_like(one, mean + c);
+            store_like(one, sum_d + c, load_like(one, sum_d + c) + d);
+            store_like(one, m2 + c, load_like(one, m2 + c) + d * d);
+          },
+          tiled);
     // The corrected two-pass form, as in run_moments.
-    each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-      const auto sd = load_like(one, sum_d + c);
-      store_like(one, m2 + c, clamp_like(one, load_like(one, m2 + c) - sd * sd * inv));
-    });
+    each_storage_channel<S>(
+        C,
+        [&](std::int64_t c, auto one) NC_LAMBDA {
+          const auto sd = load_like(one, sum_d + c);
+          store_like(one, m2 + c, clamp_like(one, load_like(one, m2 + c) - sd * sd * inv));
+        },
+        tiled);
   }
 };
 
@@ -159,20 +219,27 @@ struct PlaneAffine {
                    j.stream);
         continue;
       }
-      const auto blk = pl.block(t);
-      const std::int64_t n = blk.n, C = pl.channels, first = blk.first;
+      const auto ch = pl.chunk(t);
+      const std::int64_t n = ch.n, C = pl.channels, first = ch.first;
       const T* m = mean + n * C;
       const T* a = scale + n * C;
       const T* s = shift + n * C;
-      for (std::int64_t r = 0; r < blk.rows; ++r) {
+      const std::int64_t tiled = kHasTiles<S> ? C / kTileChannels * kTileChannels : 0;
+      for (std::int64_t r = 0; r < ch.rows; ++r) {
         const S* xr = x + first + r * C;
         S* yr = y + first + r * C;
-        each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-          put_like(one, yr + c,
-                   (load_like(one, xr + c) - load_like(one, m + c)) * load_like(one, a + c) +
-                       load_like(one, s + c),
-                   j.stream);
-        });
+        if constexpr (kHasTiles<S>)
+          for (std::int64_t c = 0; c < tiled; c += kTileChannels)
+            tile_affine(xr + c, yr + c, m + c, a + c, s + c, j.stream);
+        each_storage_channel<S>(
+            C,
+            [&](std::int64_t c, auto one) NC_LAMBDA {
+              put_like(one, yr + c,
+                       (load_like(one, xr + c) - load_like(one, m + c)) * load_like(one, a + c) +
+                           load_like(one, s + c),
+                       j.stream);
+            },
+            tiled);
       }
     }
     if (j.stream) stream_fence();
@@ -188,9 +255,11 @@ struct SumsJob {
   Planes planes;
   const void* dy;
   const void* x;
-  const void* mean;  // compute type, per plane
-  void* sum_dy;      // compute type; NCHW: per plane; NHWC: per (task, channel)
-  void* sum_dy_d;    // sum of dy * (x - mean)
+  const void* mean;      // compute type, per plane
+  void* sum_dy;          // NCHW: compute type, per plane
+  void* sum_dy_d;        // sum of dy * (x - mean)
+  double* chunk_sum_dy;  // NHWC: per (task, channel slot)
+  double* chunk_sum_dy_d;
 };
 
 template <class S>
@@ -203,31 +272,63 @@ struct PlaneSums {
     const S* dy = static_cast<const S*>(j.dy);
     const S* x = static_cast<const S*>(j.x);
     const T* mean = static_cast<const T*>(j.mean);
-    T* s1 = static_cast<T*>(j.sum_dy);
-    T* s2 = static_cast<T*>(j.sum_dy_d);
-    for (std::int64_t t = begin; t < end; ++t) {
-      if (pl.layout == NC_LAYOUT_NCHW) {
+    if (pl.layout == NC_LAYOUT_NCHW) {
+      T* s1 = static_cast<T*>(j.sum_dy);
+      T* s2 = static_cast<T*>(j.sum_dy_d);
+      for (std::int64_t t = begin; t < end; ++t) {
         const std::int64_t first = t * pl.spatial;
         run_backward_sums(dy + first, x + first, pl.spatial, mean[t], s1[t], s2[t]);
-        continue;
       }
-      const auto blk = pl.block(t);
-      const std::int64_t n = blk.n, C = pl.channels, first = blk.first;
-      const std::int64_t rows = blk.rows;
-      const T* m = mean + n * C;
-      T* o1 = s1 + t * C;
-      T* o2 = s2 + t * C;
-      for (std::int64_t c = 0; c < C; ++c) o1[c] = o2[c] = T(0);
-      for (std::int64_t r = 0; r < rows; ++r) {
-        const S* dyr = dy + first + r * C;
-        const S* xr = x + first + r * C;
-        each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-          const auto g = load_like(one, dyr + c);
-          store_like(one, o1 + c, load_like(one, o1 + c) + g);
-          store_like(one, o2 + c,
-                     load_like(one, o2 + c) + g * (load_like(one, xr + c) - load_like(one, m + c)));
-        });
-      }
+      return;
+    }
+    const std::int64_t C = pl.channels;
+    std::vector<T> block_s1(static_cast<std::size_t>(C)), block_s2(block_s1);
+    for (std::int64_t t = begin; t < end; ++t) {
+      const auto ch = pl.chunk(t);
+      const T* m = mean + ch.n * C;
+      double* o1 = j.chunk_sum_dy + t * C;
+      double* o2 = j.chunk_sum_dy_d + t * C;
+      for (std::int64_t c = 0; c < C; ++c) o1[c] = o2[c] = 0.0;
+      each_block(pl, ch,
+                 [&](std::int64_t first, std::int64_t rows, std::int64_t ahead,
+                     std::int64_t ahead_rows) NC_LAMBDA {
+                   block(dy + first, x + first, rows, C, m, dy + ahead, x + ahead, ahead_rows,
+                         block_s1.data(), block_s2.data());
+                   // Block sums in f32, added up over the blocks in double.
+                   for (std::int64_t c = 0; c < C; ++c) {
+                     o1[c] += double(block_s1[std::size_t(c)]);
+                     o2[c] += double(block_s2[std::size_t(c)]);
+                   }
+                 });
+    }
+  }
+
+  // sum(dy) and sum(dy * (x - mean)) of every channel over the rows of one
+  // block: whole tiles in registers, the rest row by row (see
+  // PlaneStats::block); the next block of dy and x is fetched meanwhile.
+  static NC_INLINE void block(const S* dy, const S* x, std::int64_t rows, std::int64_t C,
+                              const T* m, const S* dy_ahead, const S* x_ahead,
+                              std::int64_t ahead_rows, T* s1, T* s2) {
+    std::int64_t tiled = 0;
+    if constexpr (kHasTiles<S>)
+      for (; tiled + kTileChannels <= C; tiled += kTileChannels)
+        tile_backward_sums(dy + tiled, x + tiled, rows, C, m + tiled, dy_ahead + tiled,
+                           x_ahead + tiled, ahead_rows, s1 + tiled, s2 + tiled);
+    if (tiled == C) return;
+    for (std::int64_t c = tiled; c < C; ++c) s1[c] = s2[c] = T(0);
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const S* dyr = dy + r * C;
+      const S* xr = x + r * C;
+      each_storage_channel<S>(
+          C,
+          [&](std::int64_t c, auto one) NC_LAMBDA {
+            const auto g = load_like(one, dyr + c);
+            store_like(one, s1 + c, load_like(one, s1 + c) + g);
+            store_like(
+                one, s2 + c,
+                load_like(one, s2 + c) + g * (load_like(one, xr + c) - load_like(one, m + c)));
+          },
+          tiled);
     }
   }
 };
@@ -278,22 +379,30 @@ struct PlaneDx {
         run_dx<kWithX>(dy + f, x + f, dx + f, pl.spatial, mean[t], a[t], c0[t], c1[t], j.stream);
         continue;
       }
-      const auto blk = pl.block(t);
-      const std::int64_t n = blk.n, C = pl.channels, first = blk.first;
+      const auto ch = pl.chunk(t);
+      const std::int64_t n = ch.n, C = pl.channels, first = ch.first;
       const T *m = mean + n * C, *va = a + n * C, *v0 = c0 + n * C, *v1 = c1 + n * C;
-      for (std::int64_t r = 0; r < blk.rows; ++r) {
+      const std::int64_t tiled = kHasTiles<S> ? C / kTileChannels * kTileChannels : 0;
+      for (std::int64_t r = 0; r < ch.rows; ++r) {
         const std::int64_t row = first + r * C;
-        each_storage_channel<S>(C, [&](std::int64_t c, auto one) NC_LAMBDA {
-          const auto base =
-              load_like(one, va + c) * load_like(one, dy + row + c) + load_like(one, v0 + c);
-          if constexpr (kWithX)
-            put_like(one, dx + row + c,
-                     base + (load_like(one, x + row + c) - load_like(one, m + c)) *
-                                load_like(one, v1 + c),
-                     j.stream);
-          else
-            put_like(one, dx + row + c, base, j.stream);
-        });
+        if constexpr (kHasTiles<S>)
+          for (std::int64_t c = 0; c < tiled; c += kTileChannels)
+            tile_dx<kWithX>(dy + row + c, x + row + c, dx + row + c, m + c, va + c, v0 + c, v1 + c,
+                            j.stream);
+        each_storage_channel<S>(
+            C,
+            [&](std::int64_t c, auto one) NC_LAMBDA {
+              const auto base =
+                  load_like(one, va + c) * load_like(one, dy + row + c) + load_like(one, v0 + c);
+              if constexpr (kWithX)
+                put_like(one, dx + row + c,
+                         base + (load_like(one, x + row + c) - load_like(one, m + c)) *
+                                    load_like(one, v1 + c),
+                         j.stream);
+              else
+                put_like(one, dx + row + c, base, j.stream);
+            },
+            tiled);
       }
     }
     if (j.stream) stream_fence();
@@ -321,7 +430,7 @@ std::int64_t group_of(const Geometry& g, std::int64_t n, std::int64_t c) {
 }
 
 std::int64_t elements_per_task(const Planes& pl) {
-  return pl.layout == NC_LAYOUT_NCHW ? pl.spatial : kRowBlock * pl.channels;
+  return pl.layout == NC_LAYOUT_NCHW ? pl.spatial : kChunkRows * pl.channels;
 }
 
 bool stream_output(const Planes& pl, const void* out) {
@@ -330,42 +439,42 @@ bool stream_output(const Planes& pl, const void* out) {
   return should_stream(out, pl.count() * pl.spatial * size, run * size);
 }
 
-// NHWC per-task results [sample][block][C] summed over the blocks of each
-// sample in block order, into per-plane values [sample][C].
-std::vector<double> blocks_to_planes(const Planes& pl, const ComputeArray& per_task) {
+// NHWC per-task results [sample][chunk][C slot] summed over the chunks of
+// each sample in chunk order, into per-plane values [sample][C].
+std::vector<double> chunks_to_planes(const Planes& pl, const std::vector<double>& per_task) {
   std::vector<double> planes(std::size_t(pl.count()), 0.0);
-  const auto nb = pl.blocks_per_sample();
+  const auto nk = pl.chunks_per_sample();
   for (std::int64_t n = 0; n < pl.batch; ++n)
-    for (std::int64_t b = 0; b < nb; ++b)
+    for (std::int64_t k = 0; k < nk; ++k)
       for (std::int64_t c = 0; c < pl.channels; ++c)
         planes[std::size_t(n * pl.channels + c)] +=
-            per_task.get(std::size_t((n * nb + b) * pl.channels + pl.slot(c)));
+            per_task[std::size_t((n * nk + k) * pl.channels + pl.slot(c))];
   return planes;
 }
 
 // Per-plane moments in double (count, mean, m2).
 std::vector<Moments<double>> plane_moments(const ForwardCall& call) {
   const auto pl = planes_of(call.geo);
-  const auto per_task =
-      std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : pl.tasks() * pl.channels);
-  ComputeArray mean(pl.data, per_task), m2(pl.data, per_task);
-  ComputeArray scratch(pl.data, pl.layout == NC_LAYOUT_NCHW ? 0 : per_task);
-  const StatsJob job{pl, call.x, mean.data(), m2.data(), scratch.data()};
+  const bool nchw = pl.layout == NC_LAYOUT_NCHW;
+  ComputeArray mean(pl.data, std::size_t(nchw ? pl.count() : 0)), m2(mean);
+  std::vector<double> chunk_mean(std::size_t(nchw ? 0 : pl.tasks() * pl.channels)),
+      chunk_m2(chunk_mean);
+  const StatsJob job{pl, call.x, mean.data(), m2.data(), chunk_mean.data(), chunk_m2.data()};
   parallel_for(pl.tasks(), elements_per_task(pl),
                [&](std::int64_t b, std::int64_t e) { stats_task(job, b, e); });
   std::vector<Moments<double>> planes(std::size_t(pl.count()));
-  if (pl.layout == NC_LAYOUT_NCHW) {
+  if (nchw) {
     for (std::size_t i = 0; i < planes.size(); ++i)
       planes[i] = {pl.spatial, mean.get(i), m2.get(i)};
     return planes;
   }
-  const auto nb = pl.blocks_per_sample();
+  const auto nk = pl.chunks_per_sample();
   for (std::int64_t n = 0; n < pl.batch; ++n)
-    for (std::int64_t b = 0; b < nb; ++b)
+    for (std::int64_t k = 0; k < nk; ++k)
       for (std::int64_t c = 0; c < pl.channels; ++c) {
-        const auto i = std::size_t((n * nb + b) * pl.channels + pl.slot(c));
+        const auto i = std::size_t((n * nk + k) * pl.channels + pl.slot(c));
         auto& plane = planes[std::size_t(n * pl.channels + c)];
-        plane = merge(plane, Moments<double>{pl.rows_in_block(b), mean.get(i), m2.get(i)});
+        plane = merge(plane, Moments<double>{pl.rows_in_chunk(k), chunk_mean[i], chunk_m2[i]});
       }
   return planes;
 }
@@ -474,20 +583,22 @@ void backward_channels(const BackwardCall& call) {
   const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
   std::vector<double> sum_dy(planes, 0.0), sum_dy_d(planes, 0.0);
   if (!call.running_stats || want_params) {
-    const auto per_task =
-        std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : pl.tasks() * pl.channels);
-    ComputeArray s1(g.data, per_task), s2(g.data, per_task);
-    const SumsJob job{pl, call.dy, call.x, mean.data(), s1.data(), s2.data()};
+    const bool nchw = pl.layout == NC_LAYOUT_NCHW;
+    ComputeArray s1(g.data, nchw ? planes : 0), s2(s1);
+    std::vector<double> chunk_s1(std::size_t(nchw ? 0 : pl.tasks() * pl.channels)),
+        chunk_s2(chunk_s1);
+    const SumsJob job{pl,        call.dy,   call.x,          mean.data(),
+                      s1.data(), s2.data(), chunk_s1.data(), chunk_s2.data()};
     parallel_for(pl.tasks(), elements_per_task(pl),
                  [&](std::int64_t b, std::int64_t e) { sums_task(job, b, e); });
-    if (pl.layout == NC_LAYOUT_NCHW) {
+    if (nchw) {
       for (std::size_t i = 0; i < planes; ++i) {
         sum_dy[i] = s1.get(i);
         sum_dy_d[i] = s2.get(i);
       }
     } else {
-      sum_dy = blocks_to_planes(pl, s1);
-      sum_dy_d = blocks_to_planes(pl, s2);
+      sum_dy = chunks_to_planes(pl, chunk_s1);
+      sum_dy_d = chunks_to_planes(pl, chunk_s2);
     }
   }
 
@@ -530,15 +641,20 @@ void backward_channels(const BackwardCall& call) {
   ComputeArray a(g.data, planes), k0(g.data, planes), k1(g.data, planes);
   for (std::int64_t n = 0; n < g.batch; ++n)
     for (std::int64_t c = 0; c < g.channels; ++c) {
-      const auto k = std::size_t(group_of(g, n, c)),
-                 i = std::size_t(n * g.channels + pl.slot(c));
+      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + pl.slot(c));
       a.set(i, gamma[std::size_t(c)] * stats.rstd[k]);
       k0.set(i, c0[k]);
       k1.set(i, c1[k]);
     }
-  const DxJob job{pl,        call.dy,     call.x,
-                  call.dx,   mean.data(), a.data(),
-                  k0.data(), k1.data(),   stream_output(pl, call.dx),
+  const DxJob job{pl,
+                  call.dy,
+                  call.x,
+                  call.dx,
+                  mean.data(),
+                  a.data(),
+                  k0.data(),
+                  k1.data(),
+                  stream_output(pl, call.dx),
                   call.running_stats};
   parallel_for(pl.tasks(), elements_per_task(pl),
                [&](std::int64_t b, std::int64_t e) { dx_task(job, b, e); });

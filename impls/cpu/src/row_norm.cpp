@@ -5,6 +5,7 @@
 // pairwise order whatever the thread count.
 #include <cmath>
 #include <type_traits>
+#include <vector>
 
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
@@ -18,6 +19,20 @@ using namespace support;
 namespace {
 
 constexpr std::int64_t kRowBlock = 64;
+
+// f16 rows are widened to f32 once, into an L1-resident buffer that every
+// pass then reads: the f16 conversion costs a dozen integer operations per
+// 8 values (fp16 has no cheap pair form like bf16), and the forward would
+// otherwise convert each value three times, the backward twice per input.
+template <class S>
+inline constexpr bool kWidenOnce = std::is_same_v<S, f16_t>;
+
+template <class S>
+NC_INLINE void widen_run(const S* p, float* out, std::int64_t n) {
+  std::int64_t i = 0;
+  for (; i + kLanes<float> <= n; i += kLanes<float>) wput(out + i, wload(p + i), false);
+  for (; i < n; ++i) out[i] = widen(p[i]);
+}
 
 struct RowForwardJob {
   DType data;
@@ -41,13 +56,14 @@ struct RowForward {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
+    std::vector<float> wide(kWidenOnce<S> ? std::size_t(j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b)
       for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
-        row(j, r);
+        row(j, r, wide.data());
     if (j.stream) stream_fence();
   }
 
-  static NC_INLINE void row(const RowForwardJob& j, std::int64_t r) {
+  static NC_INLINE void row(const RowForwardJob& j, std::int64_t r, float* wide) {
     const std::int64_t n = j.cols;
     const S* src = static_cast<const S*>(j.x) + r * n;
     if (j.residual != nullptr) {
@@ -56,13 +72,27 @@ struct RowForward {
       const S* res = static_cast<const S*>(j.residual) + r * n;
       S* out = static_cast<S*>(j.residual_out) + r * n;
       std::int64_t i = 0;
-      for (; i + L <= n; i += L) vstore(out + i, vload(src + i) + vload(res + i));
+      for (; i + L <= n; i += L) wput(out + i, wload(src + i) + wload(res + i), false);
       for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
       src = out;
     }
     // The next row is fetched while this one is computed from L1: during
     // the moments pass for layer_norm, the normalize pass for rms_norm.
     const S* next = r + 1 < j.rows ? static_cast<const S*>(j.x) + (r + 1) * n : src;
+    if constexpr (kWidenOnce<S>) {
+      widen_run(src, wide, n);
+      normalize(j, r, static_cast<const float*>(wide), next);
+    } else {
+      normalize(j, r, src, next);
+    }
+  }
+
+  // Moments and y of row r, reading its values from src (the row, or the
+  // row widened to f32: the same values in the same lanes, so the same bits).
+  template <class R>
+  static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
+                                  const S* next) {
+    const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
     if (j.rms) {
@@ -79,19 +109,19 @@ struct RowForward {
     const T* gamma = static_cast<const T*>(j.gamma);
     const T* beta = static_cast<const T*>(j.beta);
     S* y = static_cast<S*>(j.y) + r * n;
-    const Vec<T> vm = splat(mean), vr = splat(rstd);
+    const Wide<T> vm = wsplat(mean), vr = wsplat(rstd);
     std::int64_t i = 0;
-    if constexpr (std::is_same_v<S, bf16_t>)
+    if constexpr (std::is_same_v<R, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // gamma and beta in pair order
         if (j.rms) prefetch_line(next + i);
         if (j.rms) prefetch_line(next + i + L);
-        const auto v = vload_pair(src + i);
-        vput_pair(y + i, ((v.even - vm) * vr) * vload(gamma + i) + vload(beta + i),
-                  ((v.odd - vm) * vr) * vload(gamma + i + L) + vload(beta + i + L), j.stream);
+        const auto v = load_pair_halves(src + i);
+        put_pair_halves(y + i, ((v.even - vm) * vr) * wload(gamma + i) + wload(beta + i),
+                        ((v.odd - vm) * vr) * wload(gamma + i + L) + wload(beta + i + L), j.stream);
       }
     for (; i + L <= n; i += L) {
       if (j.rms) prefetch_line(next + i);
-      vput(y + i, ((vload(src + i) - vm) * vr) * vload(gamma + i) + vload(beta + i), j.stream);
+      wput(y + i, ((wload(src + i) - vm) * vr) * wload(gamma + i) + wload(beta + i), j.stream);
     }
     for (; i < n; ++i) y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
   }
@@ -123,44 +153,61 @@ struct RowBackward {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
+    std::vector<float> wide(kWidenOnce<S> ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
       for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
-        row(j, r, dgamma, dbeta);
+        row(j, r, dgamma, dbeta, wide.data());
     }
     if (j.stream) stream_fence();
   }
 
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gamma * dy and
   // xhat = d * rstd, d = x - mean; written as rstd * g + c0 + d * c1.
-  static NC_INLINE void row(const RowBackwardJob& j, std::int64_t r, T* dgamma, T* dbeta) {
+  // f16: x and dy are widened into `wide` (2 * cols) by the first pass and
+  // read from there by the second (see kWidenOnce).
+  static NC_INLINE void row(const RowBackwardJob& j, std::int64_t r, T* dgamma, T* dbeta,
+                            float* wide) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x) + r * n;
     const S* dy = static_cast<const S*>(j.dy) + r * n;
     const T* gamma = static_cast<const T*>(j.gamma);
     const T mean = j.rms ? T(0) : static_cast<const T*>(j.mean)[r];
     const T rstd = static_cast<const T*>(j.rstd)[r];
-    const Vec<T> vm = splat(mean), vr = splat(rstd);
-    Vec<T> sg = splat(T(0)), sgd = sg;
+    const Wide<T> vm = wsplat(mean), vr = wsplat(rstd);
+    Wide<T> sg = wsplat(T(0)), sgd = sg;
     // One vector of x and dy whose per-column values sit at `at`.
-    const auto accumulate = [&](std::int64_t at, Vec<T> xv, Vec<T> dyv) NC_LAMBDA {
-      const Vec<T> d = xv - vm, g = vload(gamma + at) * dyv;
+    const auto accumulate = [&](std::int64_t at, Wide<T> xv, Wide<T> dyv) NC_LAMBDA {
+      const Wide<T> d = xv - vm, g = wload(gamma + at) * dyv;
       sg += g;
       sgd += g * d;
-      if (dgamma != nullptr) vstore(dgamma + at, vload(dgamma + at) + dyv * (d * vr));
-      if (dbeta != nullptr) vstore(dbeta + at, vload(dbeta + at) + dyv);
+      if (dgamma != nullptr) wput(dgamma + at, wload(dgamma + at) + dyv * (d * vr), false);
+      if (dbeta != nullptr) wput(dbeta + at, wload(dbeta + at) + dyv, false);
     };
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // per-column arrays in pair order
-        const auto xv = vload_pair(x + i), dyv = vload_pair(dy + i);
+        const auto xv = load_pair_halves(x + i), dyv = load_pair_halves(dy + i);
         accumulate(i, xv.even, dyv.even);
         accumulate(i + L, xv.odd, dyv.odd);
       }
-    for (; i + L <= n; i += L) accumulate(i, vload(x + i), vload(dy + i));
+    [[maybe_unused]] float* wide_x = wide;
+    [[maybe_unused]] float* wide_dy = kWidenOnce<S> ? wide + n : nullptr;
+    for (; i + L <= n; i += L) {
+      const auto xv = wload(x + i), dyv = wload(dy + i);
+      if constexpr (kWidenOnce<S>) {
+        wput(wide_x + i, xv, false);
+        wput(wide_dy + i, dyv, false);
+      }
+      accumulate(i, xv, dyv);
+    }
     T tg = T(0), tgd = T(0);
     for (; i < n; ++i) {
+      if constexpr (kWidenOnce<S>) {
+        wide_x[i] = widen(x[i]);
+        wide_dy[i] = widen(dy[i]);
+      }
       const T d = widen(x[i]) - mean, dyv = widen(dy[i]), g = gamma[i] * dyv;
       tg += g;
       tgd += g * d;
@@ -168,16 +215,16 @@ struct RowBackward {
       if (dbeta != nullptr) dbeta[i] += dyv;
     }
     const double rs = double(rstd);
-    const double sum_g = double(hsum<T>(sg) + tg), sum_gd = double(hsum<T>(sgd) + tgd);
+    const double sum_g = double(wsum(sg) + tg), sum_gd = double(wsum(sgd) + tgd);
     const T c0 = j.rms ? T(0) : T(-rs * sum_g / double(n));
     const T c1 = T(-rs * rs * rs * sum_gd / double(n));
     S* dx = static_cast<S*>(j.dx) + r * n;
     S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
-    const Vec<T> v0 = splat(c0), v1 = splat(c1);
+    const Wide<T> v0 = wsplat(c0), v1 = wsplat(c1);
     // This pass works from L1; the next row's x and dy are fetched meanwhile.
     const std::int64_t next = r + 1 < j.rows ? n : 0;
-    const auto dx_of = [&](std::int64_t at, Vec<T> xv, Vec<T> dyv) NC_LAMBDA {
-      return (vr * (vload(gamma + at) * dyv) + v0) + (xv - vm) * v1;
+    const auto dx_of = [&](std::int64_t at, Wide<T> xv, Wide<T> dyv) NC_LAMBDA {
+      return (vr * (wload(gamma + at) * dyv) + v0) + (xv - vm) * v1;
     };
     i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
@@ -186,20 +233,33 @@ struct RowBackward {
         prefetch_line(dy + next + i);
         prefetch_line(x + next + i + L);
         prefetch_line(dy + next + i + L);
-        const auto xv = vload_pair(x + i), dyv = vload_pair(dy + i);
-        const Vec<T> even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
-        vput_pair(dx + i, even, odd, j.stream);
-        if (dres != nullptr) vput_pair(dres + i, even, odd, j.stream);
+        const auto xv = load_pair_halves(x + i), dyv = load_pair_halves(dy + i);
+        const Wide<T> even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
+        put_pair_halves(dx + i, even, odd, j.stream);
+        if (dres != nullptr) put_pair_halves(dres + i, even, odd, j.stream);
       }
+    const auto* read_x = [&] {
+      if constexpr (kWidenOnce<S>)
+        return static_cast<const float*>(wide_x);
+      else
+        return x;
+    }();
+    const auto* read_dy = [&] {
+      if constexpr (kWidenOnce<S>)
+        return static_cast<const float*>(wide_dy);
+      else
+        return dy;
+    }();
     for (; i + L <= n; i += L) {
       prefetch_line(x + next + i);
       prefetch_line(dy + next + i);
-      const Vec<T> out = dx_of(i, vload(x + i), vload(dy + i));
-      vput(dx + i, out, j.stream);
-      if (dres != nullptr) vput(dres + i, out, j.stream);
+      const Wide<T> out = dx_of(i, wload(read_x + i), wload(read_dy + i));
+      wput(dx + i, out, j.stream);
+      if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
-      const S out = narrow<S>((rstd * (gamma[i] * widen(dy[i])) + c0) + (widen(x[i]) - mean) * c1);
+      const S out =
+          narrow<S>((rstd * (gamma[i] * widen(read_dy[i])) + c0) + (widen(read_x[i]) - mean) * c1);
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
     }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "native.hpp"
 #include "simd.hpp"
 
 namespace normcheck::cpu {
@@ -40,10 +41,11 @@ inline std::int64_t pair_slot(std::int64_t c, std::int64_t channels) {
   if (block + kPairChannels > channels) return c;
   return block + (k % 2) * (kPairChannels / 2) + k / 2;
 }
+// `first`: where to start (a multiple of 32).
 template <class S, class F>
-NC_INLINE void each_storage_channel(std::int64_t channels, F&& f) {
+NC_INLINE void each_storage_channel(std::int64_t channels, F&& f, std::int64_t first = 0) {
   using T = compute_t<S>;
-  std::int64_t c = 0;
+  std::int64_t c = first;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; c + kPairChannels <= channels; c += kPairChannels) f(c, PairLane{});
   for (; c + kLanes<T> <= channels; c += kLanes<T>) f(c, VectorLane{});
@@ -121,21 +123,62 @@ NC_INLINE Moments<T> merge(const Moments<T>& a, const Moments<T>& b) {
   return {n, a.mean + delta * weight_b, a.m2 + b.m2 + delta * delta * T(a.count) * weight_b};
 }
 
+// The vectors the passes below compute with: for the f32 compute type,
+// Vec<float>'s 16 lanes as two native halves (native.hpp: same bits, but
+// they stay in registers in the AVX2 clone); for f64, Vec<double>.
+template <class T>
+struct WideOf {
+  using type = Vec<T>;
+};
+template <>
+struct WideOf<float> {
+  using type = Halves;
+};
+template <class T>
+using Wide = typename WideOf<T>::type;
+template <class T>
+NC_INLINE Wide<T> wsplat(T x) {
+  if constexpr (std::is_same_v<T, float>)
+    return splat_halves(x);
+  else
+    return splat(x);
+}
+NC_INLINE Vec<double> wload(const double* p) {
+  return vload(p);
+}
+template <class S>
+NC_INLINE Halves wload(const S* p) {
+  return load_halves(p);
+}
+NC_INLINE double wsum(Vec<double> v) {
+  return hsum<double>(v);
+}
+NC_INLINE float wsum(Halves v) {
+  return hsum(v);
+}
+NC_INLINE void wput(double* p, Vec<double> v, bool stream) {
+  vput(p, v, stream);
+}
+template <class S>
+NC_INLINE void wput(S* p, Halves v, bool stream) {
+  put_halves(p, v, stream);
+}
+
 // The two vectors of a block of 2 * kLanes elements, for the reductions
-// below: its halves, or for bf16 its even and its odd elements (vload_pair
-// is several shuffles cheaper than two widening vloads). Either way a fixed
-// assignment of elements to accumulator lanes.
+// below: its halves, or for bf16 its even and its odd elements (a pair
+// load is several shuffles cheaper than two widening loads). Either way a
+// fixed assignment of elements to accumulator lanes.
 template <class S>
 struct Block {
-  Vec<compute_t<S>> v0, v1;
+  Wide<compute_t<S>> v0, v1;
 };
 template <class S>
-NC_INLINE Block<S> vload_block(const S* p) {
+NC_INLINE Block<S> wload_block(const S* p) {
   if constexpr (std::is_same_v<S, bf16_t>) {
-    const auto pair = vload_pair(p);
+    const auto pair = load_pair_halves(p);
     return {pair.even, pair.odd};
   } else {
-    return {vload(p), vload(p + kLanes<compute_t<S>>)};
+    return {wload(p), wload(p + kLanes<compute_t<S>>)};
   }
 }
 
@@ -143,41 +186,41 @@ template <class S>
 NC_INLINE compute_t<S> run_sum(const S* p, std::int64_t n) {
   using T = compute_t<S>;
   constexpr std::int64_t L = kLanes<T>;
-  Vec<T> a0 = splat(T(0)), a1 = a0;
+  Wide<T> a0 = wsplat(T(0)), a1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const auto b = vload_block(p + i);
+    const auto b = wload_block(p + i);
     a0 += b.v0;
     a1 += b.v1;
   }
   if (i + L <= n) {
-    a0 += vload(p + i);
+    a0 += wload(p + i);
     i += L;
   }
   T tail = T(0);
   for (; i < n; ++i) tail += widen(p[i]);
-  return hsum<T>(a0 + a1) + tail;
+  return wsum(a0 + a1) + tail;
 }
 
 template <class S>
 NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
   using T = compute_t<S>;
   constexpr std::int64_t L = kLanes<T>;
-  Vec<T> a0 = splat(T(0)), a1 = a0;
+  Wide<T> a0 = wsplat(T(0)), a1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const auto b = vload_block(p + i);
+    const auto b = wload_block(p + i);
     a0 += b.v0 * b.v0;
     a1 += b.v1 * b.v1;
   }
   if (i + L <= n) {
-    const Vec<T> v = vload(p + i);
+    const Wide<T> v = wload(p + i);
     a0 += v * v;
     i += L;
   }
   T tail = T(0);
   for (; i < n; ++i) tail += widen(p[i]) * widen(p[i]);
-  return hsum<T>(a0 + a1) + tail;
+  return wsum(a0 + a1) + tail;
 }
 
 // Two-pass moments of a run short enough to stay in L1 between the passes.
@@ -191,21 +234,21 @@ NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A*
   using T = compute_t<S>;
   constexpr std::int64_t L = kLanes<T>;
   const T mean = run_sum(p, n) / T(n);
-  const Vec<T> m = splat(mean);
-  Vec<T> s0 = splat(T(0)), s1 = s0, q0 = s0, q1 = s0;
+  const Wide<T> m = wsplat(mean);
+  Wide<T> s0 = wsplat(T(0)), s1 = s0, q0 = s0, q1 = s0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
     prefetch_line(ahead + i);
     prefetch_line(ahead + i + L);
-    const auto b = vload_block(p + i);
-    const Vec<T> d0 = b.v0 - m, d1 = b.v1 - m;
+    const auto b = wload_block(p + i);
+    const Wide<T> d0 = b.v0 - m, d1 = b.v1 - m;
     s0 += d0;
     s1 += d1;
     q0 += d0 * d0;
     q1 += d1 * d1;
   }
   if (i + L <= n) {
-    const Vec<T> d = vload(p + i) - m;
+    const Wide<T> d = wload(p + i) - m;
     s0 += d;
     q0 += d * d;
     i += L;
@@ -216,8 +259,8 @@ NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A*
     ts += d;
     tq += d * d;
   }
-  const T sum_d = hsum<T>(s0 + s1) + ts;
-  const T m2 = hsum<T>(q0 + q1) + tq - sum_d * sum_d / T(n);
+  const T sum_d = wsum(s0 + s1) + ts;
+  const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
   return {n, mean, m2 < T(0) ? T(0) : m2};
 }
 
@@ -239,20 +282,20 @@ NC_INLINE void run_backward_sums(const S* dy, const S* x, std::int64_t n, comput
                                  compute_t<S>& sum_dy, compute_t<S>& sum_dy_d) {
   using T = compute_t<S>;
   constexpr std::int64_t L = kLanes<T>;
-  const Vec<T> m = splat(mean);
-  Vec<T> a0 = splat(T(0)), a1 = a0, b0 = a0, b1 = a0;
+  const Wide<T> m = wsplat(mean);
+  Wide<T> a0 = wsplat(T(0)), a1 = a0, b0 = a0, b1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const auto g = vload_block(dy + i), v = vload_block(x + i);
+    const auto g = wload_block(dy + i), v = wload_block(x + i);
     a0 += g.v0;
     a1 += g.v1;
     b0 += g.v0 * (v.v0 - m);
     b1 += g.v1 * (v.v1 - m);
   }
   if (i + L <= n) {
-    const Vec<T> g = vload(dy + i);
+    const Wide<T> g = wload(dy + i);
     a0 += g;
-    b0 += g * (vload(x + i) - m);
+    b0 += g * (wload(x + i) - m);
     i += L;
   }
   T ta = T(0), tb = T(0);
@@ -261,8 +304,8 @@ NC_INLINE void run_backward_sums(const S* dy, const S* x, std::int64_t n, comput
     ta += g;
     tb += g * (widen(x[i]) - mean);
   }
-  sum_dy = hsum<T>(a0 + a1) + ta;
-  sum_dy_d = hsum<T>(b0 + b1) + tb;
+  sum_dy = wsum(a0 + a1) + ta;
+  sum_dy_d = wsum(b0 + b1) + tb;
 }
 
 // y = (x - mean) * scale + shift.
@@ -271,14 +314,14 @@ NC_INLINE void run_affine(const S* x, S* y, std::int64_t n, compute_t<S> mean, c
                           compute_t<S> shift, bool stream) {
   using T = compute_t<S>;
   constexpr std::int64_t L = kLanes<T>;
-  const Vec<T> m = splat(mean), a = splat(scale), b = splat(shift);
+  const Wide<T> m = wsplat(mean), a = wsplat(scale), b = wsplat(shift);
   std::int64_t i = 0;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; i + 2 * L <= n; i += 2 * L) {
-      const auto v = vload_pair(x + i);
-      vput_pair(y + i, (v.even - m) * a + b, (v.odd - m) * a + b, stream);
+      const auto v = load_pair_halves(x + i);
+      put_pair_halves(y + i, (v.even - m) * a + b, (v.odd - m) * a + b, stream);
     }
-  for (; i + L <= n; i += L) vput(y + i, (vload(x + i) - m) * a + b, stream);
+  for (; i + L <= n; i += L) wput(y + i, (wload(x + i) - m) * a + b, stream);
   for (; i < n; ++i) y[i] = narrow<S>((widen(x[i]) - mean) * scale + shift);
 }
 
@@ -293,24 +336,24 @@ NC_INLINE void run_dx(const S* dy, const S* x, S* dx, std::int64_t n, compute_t<
                       compute_t<S> a, compute_t<S> c0, compute_t<S> c1, bool stream) {
   using T = compute_t<S>;
   constexpr std::int64_t L = kLanes<T>;
-  const Vec<T> m = splat(mean), va = splat(a), v0 = splat(c0), v1 = splat(c1);
+  const Wide<T> m = wsplat(mean), va = wsplat(a), v0 = wsplat(c0), v1 = wsplat(c1);
   std::int64_t i = 0;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; i + 2 * L <= n; i += 2 * L) {
-      const auto g = vload_pair(dy + i);
+      const auto g = load_pair_halves(dy + i);
       if constexpr (kWithX) {
-        const auto d = vload_pair(x + i);
-        vput_pair(dx + i, (va * g.even + v0) + (d.even - m) * v1,
-                  (va * g.odd + v0) + (d.odd - m) * v1, stream);
+        const auto d = load_pair_halves(x + i);
+        put_pair_halves(dx + i, (va * g.even + v0) + (d.even - m) * v1,
+                        (va * g.odd + v0) + (d.odd - m) * v1, stream);
       } else {
-        vput_pair(dx + i, va * g.even + v0, va * g.odd + v0, stream);
+        put_pair_halves(dx + i, va * g.even + v0, va * g.odd + v0, stream);
       }
     }
   for (; i + L <= n; i += L) {
     if constexpr (kWithX)
-      vput(dx + i, (va * vload(dy + i) + v0) + (vload(x + i) - m) * v1, stream);
+      wput(dx + i, (va * wload(dy + i) + v0) + (wload(x + i) - m) * v1, stream);
     else
-      vput(dx + i, va * vload(dy + i) + v0, stream);
+      wput(dx + i, va * wload(dy + i) + v0, stream);
   }
   for (; i < n; ++i) {
     if constexpr (kWithX)

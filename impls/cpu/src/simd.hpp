@@ -75,27 +75,43 @@ NC_INLINE T hsum(Vec<T> v) {
 // native halves instead. Operands below stay in [0, 2^31), so a difference
 // is negative exactly when the comparison holds; results are the same bits
 // as the compare forms.
+// These helpers take f32 vectors of any width V (the 64-byte Vec<float>,
+// and the 32-byte vectors of channel_tiles.hpp) with their 32-bit lanes as
+// unsigned (BitsOf) or signed integers.
+template <class V>
+struct BitsOf {
+  typedef std::uint32_t type __attribute__((vector_size(sizeof(V))));
+  typedef std::int32_t signed_type __attribute__((vector_size(sizeof(V))));
+  typedef float floats __attribute__((vector_size(sizeof(V))));
+};
 using Bits = Simd<float>::bits;
 using SignedBits = Simd<float>::signed_bits;
 // All ones where x - y < 0 (x, y in [0, 2^31)), else zero.
-NC_INLINE Bits mask_if_negative(Bits difference) {
-  return std::bit_cast<Bits>(std::bit_cast<SignedBits>(difference) >> 31);
+template <class B>
+NC_INLINE B mask_if_negative(B difference) {
+  return std::bit_cast<B>(std::bit_cast<typename BitsOf<B>::signed_type>(difference) >> 31);
 }
-NC_INLINE Bits select_bits(Bits mask, Bits if_set, Bits if_clear) {
+template <class B>
+NC_INLINE B select_bits(B mask, B if_set, B if_clear) {
   return (if_set & mask) | (if_clear & ~mask);
 }
 
-// Clamps negative lanes to zero; NaN (of either sign) and -0 stay as they
-// are, as with v < 0 ? 0 : v.
+// Clamps negative f32 lanes to zero; NaN (of either sign) and -0 stay as
+// they are, as with v < 0 ? 0 : v.
+template <class V>
+NC_INLINE V clamp_negative_f32(V v) {
+  using B = typename BitsOf<V>::type;
+  const auto u = std::bit_cast<B>(v);
+  const B magnitude = u & 0x7fffffffu;
+  const B below_zero = mask_if_negative(B{} - magnitude) &          // not +-0
+                       mask_if_negative(magnitude - 0x7f800001u) &  // not NaN
+                       mask_if_negative(u);                         // sign set
+  return std::bit_cast<V>(u & ~below_zero);
+}
 template <class T>
 NC_INLINE Vec<T> clamp_negative(Vec<T> v) {
   if constexpr (std::is_same_v<T, float>) {
-    const auto u = std::bit_cast<Bits>(v);
-    const Bits magnitude = u & 0x7fffffffu;
-    const Bits below_zero = mask_if_negative(Bits{} - magnitude) &     // not +-0
-                            mask_if_negative(magnitude - 0x7f800001u) &  // not NaN
-                            mask_if_negative(u);                        // sign set
-    return std::bit_cast<Vec<float>>(u & ~below_zero);
+    return clamp_negative_f32(v);
   } else {
     return v < T(0) ? splat(T(0)) : v;
   }
@@ -118,22 +134,28 @@ NC_INLINE Simd<float>::bits load_half_bits(const void* p) {
 }
 // The conversions of numeric::fast (fast_float16.hpp), same bits, with
 // their ?: selections written as masks (see mask_if_negative).
-NC_INLINE Vec<float> f16_bits_to_f32(Bits h) {
+template <class B>
+NC_INLINE typename BitsOf<B>::floats f16_bits_to_f32(B h) {
+  using Bits = B;
+  using F = typename BitsOf<B>::floats;
   const Bits sign = (h & 0x8000u) << 16;
   const Bits magnitude = h & 0x7fffu;
   // Exact re-biasing of normal and subnormal f16 alike, as in numeric::fast.
-  const Bits finite = std::bit_cast<Bits>(std::bit_cast<Vec<float>>(magnitude << 13) * 0x1p112f);
+  const Bits finite = std::bit_cast<Bits>(std::bit_cast<F>(magnitude << 13) * 0x1p112f);
   const Bits special = (magnitude << 13) | 0x7f800000u;  // inf, or NaN with its payload
-  return std::bit_cast<Vec<float>>(
-      select_bits(mask_if_negative(0x7bffu - magnitude), special, finite) | sign);
+  return std::bit_cast<F>(select_bits(mask_if_negative(0x7bffu - magnitude), special, finite) |
+                          sign);
 }
-NC_INLINE Bits f32_to_f16_bits(Vec<float> f) {
+template <class V>
+NC_INLINE typename BitsOf<V>::type f32_to_f16_bits(V f) {
+  using Bits = typename BitsOf<V>::type;
+  using F = V;
   const auto u = std::bit_cast<Bits>(f);
   const Bits sign = (u >> 16) & 0x8000u;
   const Bits a = u & 0x7fffffffu;
   // Subnormal or zero: one rounding addition; normal: re-bias and round to
   // nearest even (see numeric::fast::f32_to_f16_bits).
-  const Bits subnormal = std::bit_cast<Bits>(std::bit_cast<Vec<float>>(a) + 0.5f) - 0x3f000000u;
+  const Bits subnormal = std::bit_cast<Bits>(std::bit_cast<F>(a) + 0.5f) - 0x3f000000u;
   const Bits normal = (a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13;
   Bits bits = select_bits(mask_if_negative(a - 0x38800000u), subnormal, normal);
   const Bits inf = Bits{} + 0x7c00u, quiet_nan = Bits{} + 0x7e00u;
@@ -196,16 +218,19 @@ NC_INLINE PairF32 vload_pair(const bf16_t* p) {
 }
 // f32 -> bf16 rounded to nearest even, NaN made quiet, as
 // numeric::fast::f32_to_bf16_bits, but left in the high half of the word.
-NC_INLINE Simd<float>::bits bf16_in_high_half(Vec<float> f) {
-  const auto u = std::bit_cast<Simd<float>::bits>(f);
-  const Bits rounded = u + 0x7fffu + ((u >> 16) & 1u);
-  const Bits nan = mask_if_negative(0x7f800000u - (u & 0x7fffffffu));
+template <class V>
+NC_INLINE typename BitsOf<V>::type bf16_in_high_half(V f) {
+  using B = typename BitsOf<V>::type;
+  const auto u = std::bit_cast<B>(f);
+  const B rounded = u + 0x7fffu + ((u >> 16) & 1u);
+  const B nan = mask_if_negative(0x7f800000u - (u & 0x7fffffffu));
   return select_bits(nan, u | 0x00400000u, rounded);  // NaN: quiet, payload kept
 }
 NC_INLINE Bits f32_to_bf16_bits(Vec<float> f) {
   return bf16_in_high_half(f) >> 16;
 }
-NC_INLINE Simd<float>::bits pack_pair(Vec<float> even, Vec<float> odd) {
+template <class V>
+NC_INLINE typename BitsOf<V>::type pack_pair(V even, V odd) {
   return (bf16_in_high_half(even) >> 16) | (bf16_in_high_half(odd) & 0xffff0000u);
 }
 

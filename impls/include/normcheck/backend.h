@@ -148,7 +148,8 @@ typedef struct nc_conv_bn_fold_args {
   const DLTensor* beta;   /* (OC) */
   const DLTensor* running_mean;
   const DLTensor* running_var;
-  double eps;
+  double eps; /* always equal to the problem's eps (the harness sets both from
+                 one value); kept here because ABI v1 is frozen */
   DLTensor* folded_weight;
   DLTensor* folded_bias;
 } nc_conv_bn_fold_args;

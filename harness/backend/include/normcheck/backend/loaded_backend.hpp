@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "normcheck/backend.h"
 
@@ -34,6 +35,10 @@ class LoadedBackend {
 // executable (build/backends), or for an installed CLI <prefix>/lib/normcheck/backends
 // (relative to <prefix>/bin), or $NORMCHECK_BACKEND_DIR when set.
 std::filesystem::path builtin_backend_dir();
+
+// The names of the built-in backends found there, sorted, and where one lives.
+std::vector<std::string> builtin_backend_names();
+std::filesystem::path builtin_backend_path(std::string_view name);
 
 // A name is a path when it contains a '/' or ends in ".so".
 bool names_a_path(std::string_view name_or_path);

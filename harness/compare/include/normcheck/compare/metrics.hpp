@@ -21,7 +21,7 @@ struct WorstElement {
 
 struct TensorMetrics {
   std::int64_t elements = 0;
-  std::int64_t compared = 0;   // finite golden and written
+  std::int64_t compared = 0;   // written, less non-finite goldens matched by class
   std::int64_t unwritten = 0;  // still holding the poison the harness filled in
   std::int64_t first_unwritten = -1;
   // Golden non-finite and actual not the same class (NaN, +inf, -inf), or
@@ -36,9 +36,10 @@ struct TensorMetrics {
 };
 
 // `unwritten` (empty, or one flag per element) marks elements the kernel
-// never wrote; they are counted and left out of the error metrics. Elements
-// whose golden is non-finite are judged only by class (NaN placement). A
-// finite golden with a non-finite actual is an infinite error. A bound that
+// never wrote; they are counted and left out of the error metrics. An
+// element whose golden is non-finite passes when the actual is of the same
+// class (NaN, +inf, -inf) and is otherwise an infinite error, as is a
+// non-finite actual where the golden is finite. A bound that
 // is not finite (a group whose statistics are not) admits only an exact
 // result: never a silent pass.
 TensorMetrics measure(std::span<const double> golden, std::span<const double> actual,

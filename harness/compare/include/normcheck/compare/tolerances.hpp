@@ -16,6 +16,13 @@ namespace normcheck::compare {
 
 inline constexpr int kToleranceSchemaVersion = 1;
 
+// The largest limits a tolerance file may set. A kernel 10^6 times worse
+// than the documented bound is not "within tolerance" but broken: it gets an
+// [[expected_fail]] with its reason, which keeps it visible. 10^9 ULPs
+// admits any finite f32/f16/bf16 value of the right sign: no check at all.
+inline constexpr double kMaxLimitBoundRatio = 1e6;
+inline constexpr double kMaxLimitUlp = 1e9;
+
 struct Limit {
   double max_bound_ratio = 1.0;   // error / documented bound
   std::optional<double> max_ulp;  // and, when set, error in ULPs of the output dtype
@@ -47,6 +54,9 @@ struct ExpectedFailure {
 struct BackendTolerances {
   std::optional<double> max_bound_ratio, max_ulp;
   std::optional<bool> require_batch_invariance, require_determinism, require_nan_placement;
+  // A run in which this backend executes no check (it declines every case,
+  // e.g. a GPU backend on a machine without one) does not fail.
+  std::optional<bool> allow_unsupported;
 };
 
 class Tolerances {
@@ -54,13 +64,16 @@ class Tolerances {
   // Every check at bound ratio 1, no property required, no known failure.
   static Tolerances builtin();
   // InputError naming the file and line: a syntax error, an unknown key, a
-  // value of the wrong type, a negative limit, another schema version.
+  // value of the wrong type, a limit that is negative, NaN, infinite or above
+  // its maximum (kMaxLimitBoundRatio, kMaxLimitUlp), another schema version.
+  // load() reads only a regular file of at most model::kMaxTextFileBytes.
   static Tolerances parse(std::string_view text, const std::string& source);
   static Tolerances load(const std::filesystem::path& path);
 
   Limit limit(std::string_view backend, std::string_view op, std::string_view check,
               std::string_view dtype) const;
   Requirements requirements(std::string_view backend) const;
+  bool allows_unsupported(std::string_view backend) const;
   const ExpectedFailure* expected_failure(std::string_view backend,
                                           std::string_view case_descriptor,
                                           std::string_view check) const;

@@ -101,6 +101,11 @@ class ProblemError : public InputError {
   std::string field_;
 };
 
+// Bounds that keep a problem's derived sizes small and overflow-free
+// whatever a descriptor says (the nightly uses at most 5 steps).
+inline constexpr int kMaxSteps = 100;
+inline constexpr std::int64_t kMaxConvParameter = std::int64_t(1) << 31;  // oc, k, stride, pad
+
 // Throws ProblemError naming the field when the problem is impossible.
 void validate(const Problem& p);
 

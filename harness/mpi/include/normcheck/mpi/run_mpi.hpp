@@ -6,8 +6,11 @@
 // report. No MPI type appears in this header.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include "normcheck/fixture/case_size.hpp"
 
 namespace normcheck::mpi {
 
@@ -20,10 +23,11 @@ struct RunMpiOptions {
   std::string filter;             // runner::Selection's glob or "re:" regex
   double timeout_seconds = 60.0;  // per case and backend, all ranks' calls; 0: none
   std::string command;            // the command line, for the report
+  std::uint64_t max_case_bytes = fixture::kDefaultMaxCaseBytes;  // fixture/case_size.hpp
 };
 
 // The exit code, the same on every rank: 0 every check passed, 1 some
-// check failed, 2 bad input, 3 an internal error of the harness. Whatever
+// check failed, 2 bad input (or an internal error of the harness, said to be one). Whatever
 // goes wrong on any rank is agreed on by all ranks before they stop, so no
 // rank is left waiting in MPI; the message is printed by rank 0, or by the
 // rank that found it when rank 0 did not.

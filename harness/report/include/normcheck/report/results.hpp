@@ -4,10 +4,11 @@
 // renders exactly like a fresh one.
 #pragma once
 
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "normcheck/compare/status.hpp"
@@ -17,6 +18,12 @@ namespace normcheck::report {
 using compare::Status;
 
 inline constexpr int kResultsSchemaVersion = 1;
+
+// How a record that is not gating says why (Record::note starts with one):
+// the judge writes them, the reports count known failures apart from
+// advisory properties by them.
+inline constexpr std::string_view kKnownFailureNote = "expected_fail: ";
+inline constexpr std::string_view kAdvisoryNote = "advisory: ";
 
 // The element of the largest bound ratio and the statistics of its group.
 struct WorstElement {
@@ -54,10 +61,21 @@ struct Record {
   bool fails_run() const {
     return gating && status != Status::pass && status != Status::unsupported;
   }
+  // Not gating because the tolerance file lists it as a known failure.
+  bool known_failure() const {
+    return !gating && status != Status::pass && status != Status::unsupported &&
+           std::string_view(note).starts_with(kKnownFailureNote);
+  }
 };
 
 struct BackendInfo {
   std::string name, version, path;
+  // What was given to --backend (a built-in name, or a plugin's absolute
+  // path): what a reproducer passes again. Empty in older results files.
+  std::string argument{};
+  // A run in which this backend executes no check is expected (--allow-unsupported,
+  // or allow_unsupported in the tolerance file): it does not fail the run.
+  bool allow_unsupported = false;
 };
 
 struct RunInfo {
@@ -73,6 +91,14 @@ struct RunInfo {
   bool incomplete = false;
   std::string incomplete_reason;  // e.g. "interrupted by SIGINT after 12 of 40 cases"
   std::int64_t cases_planned = 0, cases_done = 0;
+  // One shard of a larger run (--shard K/N, N > 1): a backend that ran
+  // nothing here only warns; normcheck merge judges the union of the shards.
+  bool partial = false;
+  // The command that reruns one case, up to --backend and the case:
+  // "normcheck run --fixtures DIR" (reproducer() adds --filter) or, for cases
+  // computed in memory, "normcheck run" (reproducer() adds --descriptor).
+  std::string reproduce;
+  bool cases_in_memory = false;
 };
 
 struct Results {
@@ -86,15 +112,24 @@ struct Results {
 struct StatusCounts {
   std::int64_t by_status[std::size(compare::kAllStatuses)] = {};
   std::int64_t non_gating_failures = 0;  // fail/crash/... that do not fail the run
+  std::int64_t known_failures = 0;       // of those, listed as known in the tolerance file
   std::int64_t total = 0;
   std::int64_t of(Status s) const { return by_status[int(s)]; }
 };
 StatusCounts count_statuses(const std::vector<Record>& records);
 
-// True when any record fails the run.
+// Adds one record to the counts.
+void count_record(StatusCounts& c, const Record& r);
+
+// True when any record fails the run, or a backend given cases executed no
+// check (verdict.hpp) where that is neither allowed nor left to merge.
 bool run_failed(const Results& r);
 
-// "1180 pass, 40 fail (40 expected), 2 crash" (zero counts left out).
+// "1180 pass, 40 fail (40 known failures, tolerance file), 2 crash" (zero
+// counts left out).
 std::string status_line(const StatusCounts& c);
+
+// "1 case", "2 cases": a count and its noun in the right number.
+std::string plural(std::int64_t n, std::string_view noun);
 
 }  // namespace normcheck::report

@@ -19,7 +19,8 @@ struct Regenerated {
   compare::Tolerances tolerances;
   std::vector<std::string> raised;  // one line per raised limit
   std::vector<std::string>
-      skipped;  // errors no finite limit can admit (NaN/inf outputs, unwritten...)
+      skipped;  // errors no accepted limit can admit (NaN/inf outputs, unwritten, above
+                // compare::kMaxLimitBoundRatio or kMaxLimitUlp)
 };
 
 Regenerated regenerate_tolerances(const Results& results, const compare::Tolerances& base,

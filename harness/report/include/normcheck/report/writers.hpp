@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "normcheck/report/results.hpp"
 
@@ -20,6 +21,12 @@ std::string render_html(const Results& r);
 struct ReportPaths {
   std::filesystem::path json, summary, junit, html;
 };
+
+// Called before a run or merge, not after it: creates `dir` and throws
+// InputError naming `option` ("--report") when it cannot be made or written,
+// or when one of the four report names exists there as something other
+// than a regular file (a folder named results.json).
+void check_report_folder(const std::filesystem::path& dir, std::string_view option);
 
 // Writes all four into `dir` (created if needed). Each file is written to a
 // temporary name and renamed, so a reader never sees half a report.

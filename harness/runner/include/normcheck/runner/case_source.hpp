@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "normcheck/fixture/case.hpp"
+#include "normcheck/fixture/case_size.hpp"
 #include "normcheck/fixture/fixture_index.hpp"
 
 namespace normcheck::runner {
@@ -52,9 +54,12 @@ class MemoryCases : public CaseSource {
 // that crashes or hangs HDF5 costs that file (damaged()), not the run, and
 // at most one file is open at any time whatever the suite's size.
 // InputError when the folder does not exist or its index is malformed.
+// load() refuses a case larger than `max_case_bytes` (fixture/case_size.hpp)
+// before reading any of its data.
 class FixtureDirectory : public CaseSource {
  public:
-  explicit FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds = 30.0);
+  explicit FixtureDirectory(const std::filesystem::path& dir, double list_timeout_seconds = 30.0,
+                            std::uint64_t max_case_bytes = fixture::kDefaultMaxCaseBytes);
   std::size_t size() const override { return entries_.size(); }
   const std::string& descriptor(std::size_t i) const override;
   // Opens the file, reads and verifies the case, closes the file; an
@@ -71,6 +76,7 @@ class FixtureDirectory : public CaseSource {
   std::vector<fixture::IndexEntry> entries_;
   std::vector<DamagedFile> damaged_;
   std::size_t listed_ = 0;
+  std::uint64_t max_case_bytes_;
 };
 
 // The cases of `files`, listed in a child process (one file open at a
@@ -84,8 +90,10 @@ Listing list_fixture_files(const std::filesystem::path& base,
                            const std::vector<std::filesystem::path>& files,
                            double timeout_seconds);
 
-// Which cases a run takes. A filter is a shell glob over the normalized
-// descriptor ("ln:*dist=offset*"), or, prefixed with "re:", an ECMAScript
+// Which cases a run takes. A filter is a descriptor in any form the grammar
+// accepts ("ln:f32:4x64:eps=0.01": defaults filled, keys in any order), which
+// selects exactly that case; or a shell glob over the normalized
+// descriptor ("ln:*dist=offset*"); or, prefixed with "re:", an ECMAScript
 // regular expression searched anywhere in it ("re:^(ln|rms):bf16"). A shard
 // K/N keeps the cases whose descriptor hashes (FNV-1a, 64 bit) to K-1
 // modulo N: the same split on every machine, and adding a case never moves
@@ -99,6 +107,10 @@ struct Selection {
 Selection parse_shard(std::string_view text, Selection s = {});
 
 std::vector<std::size_t> select_cases(const CaseSource& cases, const Selection& selection);
+
+// The normalized descriptor a filter names, when it is a descriptor (no glob
+// character, not "re:", and it parses); otherwise nullopt.
+std::optional<std::string> filter_descriptor(std::string_view filter);
 
 std::uint64_t fnv1a64(std::string_view text);
 

@@ -21,10 +21,14 @@
 // error status, late writes) also retires its worker: its memory may be
 // corrupted.
 //
-// Containment: the harness is a child subreaper (prctl), so a kernel's
-// grandchild that escapes the worker's process group with setsid() is
-// re-parented to the harness when the worker dies and is killed there too.
-// Workers die with the harness (PR_SET_PDEATHSIG). Consequence for plugins:
+// Containment: each worker is its own session; the harness is a child
+// subreaper (prctl), so a kernel's grandchild that escapes the worker's
+// process group with setsid() is re-parented to the harness when the worker
+// dies and is killed there too. Only children outside the harness's session
+// are swept: the host process's own children (a Python caller's
+// subprocesses) are not the pool's to kill. Workers die with the harness
+// (PR_SET_PDEATHSIG); a worker that died while idle is replaced when it is
+// next given a task (EPIPE, never SIGPIPE for the host). Consequence for plugins:
 // no threads or device contexts at load time or in the entry point (a
 // thread started before fork does not exist in the worker).
 #pragma once

@@ -1,0 +1,138 @@
+// 32-byte vectors, and the 16 lanes of Vec<float> carried as two of them.
+//
+// GCC 12 keeps a loop-carried 64-byte vector (Vec<float>, or a struct
+// holding one) in memory when the clone has no 512-bit registers, moving it
+// through the stack and general registers on every iteration (AVX2 and
+// baseline clones); a store of one whose path depends on a runtime flag
+// goes the same way. 32-byte vectors are native in the AVX2 and AVX-512
+// clones and stay in registers, and so does a struct of two of them.
+//
+// Halves is Vec<float> lane for lane: lanes 0-7 in lo, 8-15 in hi. Every
+// operation is lane-wise and hsum adds the lanes in hsum's order, so code
+// written with Halves computes the same bits as the same code with
+// Vec<float>, in every clone.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "simd.hpp"
+
+namespace normcheck::cpu {
+
+typedef float F8 __attribute__((vector_size(32)));
+typedef std::uint32_t U8 __attribute__((vector_size(32)));
+typedef std::uint16_t H8 __attribute__((vector_size(16)));
+
+NC_INLINE F8 load8(const float* p) {
+  F8 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+NC_INLINE void store8(float* p, F8 v) {
+  std::memcpy(p, &v, sizeof v);
+}
+NC_INLINE U8 load_words8(const void* p) {
+  U8 w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+// 8 16-bit values widened to 32-bit lanes.
+NC_INLINE U8 load_half_bits8(const void* p) {
+  H8 h;
+  std::memcpy(&h, p, sizeof h);
+  return __builtin_convertvector(h, U8);
+}
+// Streaming (p 16-byte aligned) or regular stores; see should_stream.
+NC_INLINE void put8(float* p, F8 v, bool stream) {
+  if (stream)
+    stream_parts<__m128>(p, v, [](void* q, __m128 x) { _mm_stream_ps(static_cast<float*>(q), x); });
+  else
+    store8(p, v);
+}
+NC_INLINE void put_words8(void* p, U8 w, bool stream) {
+  if (stream)
+    stream_parts<__m128i>(
+        p, w, [](void* q, __m128i x) { _mm_stream_si128(static_cast<__m128i*>(q), x); });
+  else
+    std::memcpy(p, &w, sizeof w);
+}
+// 8 32-bit lanes narrowed to their low 16 bits and stored.
+NC_INLINE void put_half_bits8(void* p, U8 u, bool stream) {
+  const H8 h = __builtin_convertvector(u, H8);
+  if (stream)
+    _mm_stream_si128(static_cast<__m128i*>(p), std::bit_cast<__m128i>(h));
+  else
+    std::memcpy(p, &h, sizeof h);
+}
+
+struct Halves {
+  F8 lo, hi;
+};
+NC_INLINE Halves operator+(Halves a, Halves b) {
+  return {a.lo + b.lo, a.hi + b.hi};
+}
+NC_INLINE Halves operator-(Halves a, Halves b) {
+  return {a.lo - b.lo, a.hi - b.hi};
+}
+NC_INLINE Halves operator*(Halves a, Halves b) {
+  return {a.lo * b.lo, a.hi * b.hi};
+}
+NC_INLINE Halves& operator+=(Halves& a, Halves b) {
+  return a = a + b;
+}
+NC_INLINE Halves splat_halves(float x) {
+  const F8 v = F8{} + x;
+  return {v, v};
+}
+// hsum<float>'s order: lane i + lane i + 8 first, then pairwise.
+NC_INLINE float hsum(Halves v) {
+  const F8 s = v.lo + v.hi;
+  float a[8];
+  std::memcpy(a, &s, sizeof s);
+  for (int width = 4; width >= 1; width /= 2)
+    for (int i = 0; i < width; ++i) a[i] += a[i + width];
+  return a[0];
+}
+
+// The 16 values at p as f32 (vload).
+NC_INLINE Halves load_halves(const float* p) {
+  return {load8(p), load8(p + 8)};
+}
+NC_INLINE Halves load_halves(const bf16_t* p) {
+  return {std::bit_cast<F8>(load_half_bits8(p) << 16),
+          std::bit_cast<F8>(load_half_bits8(p + 8) << 16)};
+}
+NC_INLINE Halves load_halves(const f16_t* p) {
+  return {f16_bits_to_f32(load_half_bits8(p)), f16_bits_to_f32(load_half_bits8(p + 8))};
+}
+// 32 bf16 values as their even and odd elements (vload_pair).
+struct PairHalves {
+  Halves even, odd;
+};
+NC_INLINE PairHalves load_pair_halves(const bf16_t* p) {
+  const U8 w0 = load_words8(p), w1 = load_words8(p + 16);
+  return {{std::bit_cast<F8>(w0 << 16), std::bit_cast<F8>(w1 << 16)},
+          {std::bit_cast<F8>(w0 & 0xffff0000u), std::bit_cast<F8>(w1 & 0xffff0000u)}};
+}
+
+// Stores 16 values, rounded to the storage type as vstore does.
+NC_INLINE void put_halves(float* p, Halves v, bool stream) {
+  put8(p, v.lo, stream);
+  put8(p + 8, v.hi, stream);
+}
+NC_INLINE void put_halves(bf16_t* p, Halves v, bool stream) {
+  put_half_bits8(p, bf16_in_high_half(v.lo) >> 16, stream);
+  put_half_bits8(p + 8, bf16_in_high_half(v.hi) >> 16, stream);
+}
+NC_INLINE void put_halves(f16_t* p, Halves v, bool stream) {
+  put_half_bits8(p, f32_to_f16_bits(v.lo), stream);
+  put_half_bits8(p + 8, f32_to_f16_bits(v.hi), stream);
+}
+// 32 bf16 values from their even and odd elements (vput_pair).
+NC_INLINE void put_pair_halves(bf16_t* p, Halves even, Halves odd, bool stream) {
+  put_words8(p, pack_pair(even.lo, odd.lo), stream);
+  put_words8(p + 16, pack_pair(even.hi, odd.hi), stream);
+}
+
+}  // namespace normcheck::cpu
