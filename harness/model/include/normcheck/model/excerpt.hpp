@@ -16,4 +16,9 @@ inline constexpr std::size_t kExcerptChars = 120;
 // "... (N bytes)".
 std::string excerpt(std::string_view text, std::size_t max_chars = kExcerptChars);
 
+// `text` with control bytes (C0 and DEL) shown as '?', not cut: a message
+// that quotes bytes of a damaged file never sends escape sequences to a
+// terminal or breaks a log line.
+std::string printable(std::string_view text);
+
 }  // namespace normcheck::model
