@@ -128,7 +128,7 @@ class RunResult:
     @property
     def executed(self) -> int:
         """Gating checks the backend executed (not declined as unsupported)."""
-        return sum(1 for r in self.records if r.gating and r.status != "unsupported")
+        return _normcheck.executed_checks(self.records)
 
     @property
     def nothing_ran(self) -> bool:

@@ -32,6 +32,7 @@
 #include "normcheck/model/problem.hpp"
 #include "normcheck/report/results.hpp"
 #include "normcheck/report/run_metadata.hpp"
+#include "normcheck/report/verdict.hpp"
 #include "normcheck/report/writers.hpp"
 #include "normcheck/runner/child_report.hpp"
 #include "normcheck/runner/executor.hpp"
@@ -588,6 +589,18 @@ PYBIND11_MODULE(_normcheck, m) {
   m.def("write_reports", &write_reports, py::arg("records"), py::arg("dir"), py::arg("backend"),
         py::arg("fixtures"), py::arg("tolerances"), py::arg("command"), py::arg("cases"),
         py::arg("started"), py::arg("allow_unsupported") = false);
+  // What counts as executed is report::backend_tallies' rule, the one the
+  // CLI's "nothing ran is not a pass" uses.
+  m.def(
+      "executed_checks",
+      [](const std::vector<report::Record>& records) {
+        report::Results r;
+        r.records = records;
+        std::int64_t n = 0;
+        for (const auto& t : report::backend_tallies(r)) n += t.executed;
+        return n;
+      },
+      py::arg("records"));
   m.def("utc_now", &report::utc_now);
   // runner/locations.hpp, under the package's data root (the CLI's own
   // root comes from its binary, which here is the Python interpreter).
