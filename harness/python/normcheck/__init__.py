@@ -32,7 +32,7 @@ except ModuleNotFoundError as missing:  # pragma: no cover - depends on the inte
     ) from missing
 
 from . import _normcheck
-from ._backend import Dispatcher, Unsupported
+from ._backend import Dispatcher, Unsupported, _dlpack_source
 from ._bf16 import bf16_bits_to_float32, float_to_bf16_bits, from_torch, to_torch
 from ._paths import DATA_ROOT
 from ._normcheck import Case, InputError, Record
@@ -92,10 +92,10 @@ def _tolerance_arg(tolerances):
 
 
 def _as_numpy(value, case: Case, name: str) -> np.ndarray:
-    if type(value).__module__.startswith("torch"):
-        value = from_torch(value)
-    a = np.ascontiguousarray(value)
     want = case.output_dtype(name)
+    if hasattr(value, "__dlpack__") and not isinstance(value, np.ndarray):
+        return _normcheck.dlpack_to_numpy(_dlpack_source(value), want)  # any framework and device, rounded once
+    a = np.ascontiguousarray(value)
     if want == "bf16" and a.dtype != np.uint16:
         a = float_to_bf16_bits(a)
     elif want != "bf16":
@@ -170,8 +170,10 @@ def run(backend: Any, suite: str | Path = "quick", filter: str = "", report: str
     ``layer_norm``, ``layer_norm_backward``, ``group_norm``,
     ``group_norm_backward``, ``batch_norm``, ``batch_norm_backward``,
     ``rms_norm``, ``rms_norm_backward``; optionally ``supports(problem)``
-    returning None or a reason to decline. ``tensors``: "numpy" or "torch"
-    (bf16 as torch.bfloat16); ``device``: e.g. "cuda" to move torch inputs there.
+    returning None or a reason to decline. ``tensors``: "numpy", "torch"
+    (bf16 as torch.bfloat16) or any framework's ``from_dlpack``: framework
+    tensors go both ways through DLPack; ``device``: "cuda" or "cuda:N" to
+    hand the inputs over as device tensors (results may be on the device).
 
     A Python exception in the backend becomes an ``error`` record for that
     case. By default the calls run in this process, where a crash of native

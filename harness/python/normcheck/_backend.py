@@ -6,7 +6,8 @@ holds NumPy views of the executor's guarded buffers (inputs read-only) for
 the duration of the call. This file maps that onto the user's op functions,
 which follow torch's ``native_*`` calling conventions, and writes what they
 return into the output buffers, rounded once to the dtype the harness asked
-for. It returns ``(status, message)``; no exception crosses back into C++.
+for. Framework tensors (torch, or any ``from_dlpack``) go both ways through
+DLPack (dlpack_exchange.cpp): on the host or a CUDA device, bf16 included. It returns ``(status, message)``; no exception crosses back into C++.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import traceback
 
 import numpy as np
 
-from ._bf16 import float_to_bf16_bits, from_torch, to_torch
+from . import _normcheck
+from ._bf16 import float_to_bf16_bits
 
 NC_OK, NC_UNSUPPORTED, NC_INVALID_ARGUMENT, NC_INTERNAL_ERROR = 0, 1, 2, 3
 
@@ -49,39 +51,84 @@ def _logical(a: np.ndarray, problem) -> np.ndarray:
     return np.moveaxis(a, -1, 1) if a is not None and _channels_last(problem) and a.ndim > 2 else a
 
 
+_HARNESS_DTYPE = {np.dtype(np.float64): "f64", np.dtype(np.float32): "f32",
+                  np.dtype(np.float16): "f16", np.dtype(np.uint16): "bf16"}
+
+# DLPack device types (dlpack.h).
+_KDL_CPU, _KDL_CUDA = 1, 2
+
+
+def _dlpack_device(device) -> tuple[int, int]:
+    """None/"cpu" -> the host; "cuda" or "cuda:N" -> CUDA device N."""
+    if device is None or str(device) == "cpu":
+        return (_KDL_CPU, 0)
+    kind, _, index = str(device).partition(":")
+    if kind != "cuda" or not (index == "" or index.isdigit()):
+        raise ValueError(f"device must be None, 'cpu', 'cuda' or 'cuda:N', not {device!r}")
+    return (_KDL_CUDA, int(index or 0))
+
+
+def _dlpack_source(value):
+    """What dlpack_to_numpy reads: the object itself (the protocol, with the
+    stream handshake a device tensor needs), or for a torch tensor on the
+    host its capsule directly (torch's __dlpack_device__ is slow Python, and
+    a host tensor needs no handshake)."""
+    if hasattr(value, "detach"):
+        value = value.detach()  # torch refuses to export a tensor that requires grad
+        if value.device.type == "cpu":
+            import torch.utils.dlpack
+            return torch.utils.dlpack.to_dlpack(value)
+    return value
+
+
+def _resolve_tensors(tensors):
+    """-> (name, from_dlpack): NumPy copies (None), or a framework's from_dlpack."""
+    if tensors == "numpy":
+        return "numpy", None
+    if tensors == "torch":
+        import torch
+        # A capsule, not the exporting object: torch's from_dlpack then skips
+        # the protocol's Python-level device query (the data is already
+        # complete on its device, so no stream handshake is needed).
+        return "torch", lambda export: torch.from_dlpack(export.__dlpack__())
+    if callable(tensors):
+        return getattr(tensors, "__qualname__", "from_dlpack"), tensors
+    raise ValueError(f"tensors must be 'numpy', 'torch' or a from_dlpack function, not {tensors!r}")
+
+
 class Dispatcher:
-    def __init__(self, backend, tensors: str = "numpy", device: str | None = None):
-        if tensors not in ("numpy", "torch"):
-            raise ValueError(f"tensors must be 'numpy' or 'torch', not {tensors!r}")
-        if device is not None and tensors != "torch":
-            raise ValueError("device= needs tensors='torch'")
+    def __init__(self, backend, tensors="numpy", device: str | None = None):
+        self.tensors, self.from_dlpack = _resolve_tensors(tensors)
+        if device is not None and self.from_dlpack is None:
+            raise ValueError("device= needs tensors='torch' or a from_dlpack function "
+                             "(NumPy arrays live on the host)")
+        self.device = _dlpack_device(device)
         self.backend = backend
-        self.torch = tensors == "torch"
-        self.device = device
         if not any(_lookup(backend, f) for f, _ in _FUNCTIONS.values()):
             raise ValueError("the backend implements none of " + ", ".join(f for f, _ in _FUNCTIONS.values()))
 
     # -- what the op functions see ------------------------------------------
+    def _export(self, a: np.ndarray):
+        """A harness array handed to the framework through DLPack, as a copy
+        (on the device when one was asked for) with the same strides."""
+        return self.from_dlpack(_normcheck.DLPackExport(a, *self.device))
+
     def _arg(self, a: np.ndarray | None, problem):
         if a is None:
             return None
-        a = np.ascontiguousarray(_logical(a, problem)) if not self.torch else _logical(a, problem)
-        if not self.torch:
-            return a.copy()  # never a view of the harness's buffers past the call
-        t = to_torch(np.asarray(a)) if not _channels_last(problem) or a.ndim <= 2 else \
-            to_torch(np.moveaxis(a, 1, -1)).movedim(-1, 1)  # keep channels-last strides
-        return t.to(self.device) if self.device else t
+        a = _logical(a, problem)
+        if self.from_dlpack is None:
+            return np.ascontiguousarray(a).copy()  # never a view of the harness's buffers past the call
+        return self._export(a)  # channels-last data keeps its channels-last strides
 
     def _store(self, dest: np.ndarray | None, value, name: str, problem):
         if dest is None:
             return
         if value is None:
             raise ValueError(f"the backend returned None for {name}")
-        if self.torch and hasattr(value, "detach"):
-            import torch
-            want = {np.dtype(np.float64): torch.float64, np.dtype(np.float32): torch.float32,
-                    np.dtype(np.float16): torch.float16, np.dtype(np.uint16): torch.bfloat16}[dest.dtype]
-            value = from_torch(value.detach().to(want))  # torch rounds (or widens) once
+        if hasattr(value, "__dlpack__") and not isinstance(value, np.ndarray):
+            # Any framework, host or CUDA: rounded once to the harness's dtype.
+            value = _normcheck.dlpack_to_numpy(_dlpack_source(value), _HARNESS_DTYPE[dest.dtype])
         value = np.asarray(value)
         target = _logical(dest, problem) if value.ndim == dest.ndim else dest
         if value.size != dest.size:
@@ -173,20 +220,20 @@ class Dispatcher:
                 normalized = list(shape[problem["norm_axis"]:])
                 # torch's backward wants gamma when dgamma is asked for and
                 # beta (for its shape only) when dbeta is: ones / zeros then.
-                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, normalized, x) if mask[1] else None)
-                beta = self._filled(0, normalized, x) if mask[2] else None
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, normalized, t["x"]) if mask[1] else None)
+                beta = self._filled(0, normalized, t["x"]) if mask[2] else None
                 dx, dg, db = fn(a("dy"), x, normalized, a("saved_mean"), a("saved_rstd"), gamma, beta, mask)
             elif op == "rms_norm":
                 dx, dg = fn(a("dy"), x, list(shape[problem["norm_axis"]:]), a("saved_rstd"), a("gamma"), mask[:2])
                 db = None
             elif op == "group_norm":
                 n, c, hw = self._nchw(problem)
-                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], x) if mask[1] else None)
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], t["x"]) if mask[1] else None)
                 dx, dg, db = fn(a("dy"), x, a("saved_mean"), a("saved_rstd"), gamma, n, c, hw,
                                 problem["groups"], mask)
             else:
                 c = self._nchw(problem)[1]
-                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], x) if mask[1] else None)
+                gamma = a("gamma") if t["gamma"] is not None else (self._filled(1, [c], t["x"]) if mask[1] else None)
                 dx, dg, db = fn(a("dy"), x, gamma, a("running_mean"), a("running_var"),
                                 a("saved_mean"), a("saved_rstd"), problem["mode"] == "train", problem["eps"], mask)
             self._store(t["dx"], dx, "dx", problem)
@@ -195,12 +242,13 @@ class Dispatcher:
             self._store(t["dbeta"], db, "dbeta", problem)
         return self._call(body)
 
-    def _filled(self, value, shape, like):
-        """ones/zeros of `shape` in the dtype (and device) of `like`."""
-        if self.torch:
-            import torch
-            return torch.full(shape, float(value), dtype=like.dtype, device=like.device)
-        return np.full(shape, value, dtype=like.dtype if like.dtype != np.uint16 else np.float32)
+    def _filled(self, value, shape, like: np.ndarray):
+        """ones/zeros of `shape` in the dtype of the harness array `like`,
+        handed over like every other argument."""
+        filled = np.full(shape, value, dtype=like.dtype if like.dtype != np.uint16 else np.float32)
+        if self.from_dlpack is None:
+            return filled  # NumPy code gets bf16 as float32 values
+        return self._export(float_to_bf16_bits(filled) if like.dtype == np.uint16 else filled)
 
     @staticmethod
     def _nchw(problem):

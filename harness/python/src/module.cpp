@@ -38,6 +38,7 @@
 #include "normcheck/runner/executor.hpp"
 #include "normcheck/runner/judge.hpp"
 #include "normcheck/runner/locations.hpp"
+#include "dlpack_exchange.hpp"
 
 namespace py = pybind11;
 using namespace normcheck;
@@ -568,6 +569,22 @@ PYBIND11_MODULE(_normcheck, m) {
                std::string(compare::status_name(r.status)) + ">";
       });
 
+  py::class_<python::DLPackExport>(m, "DLPackExport",
+                                   "A copy of a harness buffer offered through DLPack")
+      .def(py::init<const py::array&, int, int>(), py::arg("view"), py::arg("device_type") = 1,
+           py::arg("device_id") = 0)
+      .def("__dlpack__", &python::DLPackExport::dlpack, py::arg("stream") = py::none())
+      .def("__dlpack_device__", &python::DLPackExport::dlpack_device);
+  m.def(
+      "dlpack_to_numpy",
+      [](const py::object& source, const std::string& dtype) {
+        const auto want = numeric::parse_dtype(dtype);
+        if (!want) throw py::value_error("unknown dtype '" + dtype + "'");
+        return python::dlpack_to_numpy(source, *want);
+      },
+      py::arg("source"), py::arg("dtype"),
+      "The values of a DLPack tensor (host or CUDA) as a NumPy array of dtype (bf16: uint16 "
+      "bits), rounded once when the dtypes differ.");
   m.def("load_cases", &load_cases, py::arg("dir"), py::arg("filter") = "",
         "Every case of the fixture files under dir whose descriptor matches filter (glob, or "
         "re:REGEX).");
