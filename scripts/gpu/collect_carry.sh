@@ -4,6 +4,8 @@
 #   .carry/bin/normcheck, .carry/bin/backends/*.so   the CLI and its plugins
 #   .carry/bin/cuda_host_tests, cuda_device_tests    the CUDA unit tests
 #   .carry/bin/nc_cuda_bench                         the benchmark
+#   .carry/python/normcheck/                         the Python package (for its
+#                                                    CUDA DLPack tests), when built
 #   .carry/lib/                                      the shared libraries they load
 # The GPU machine has no Debian packages, so every library the binaries link
 # comes along, except the C runtime (glibc, libstdc++, libgcc_s), which is
@@ -35,6 +37,12 @@ cp "$build/normcheck" .carry/bin/
 cp "$build/impls/cuda/tests/cuda_host_tests" "$build/impls/cuda/tests/cuda_device_tests" \
    "$build/impls/cuda/nc_cuda_bench" .carry/bin/
 for b in "${backends[@]}"; do cp "$build/backends/libnormcheck_backend_$b.so" .carry/bin/backends/; done
+if [ -d "$build/python/normcheck" ]; then
+  cmake --build "$build" --target normcheck_python -j "$(nproc 2>/dev/null || echo 2)"
+  mkdir -p .carry/python
+  cp -r "$build/python/normcheck" .carry/python/
+  rm -rf .carry/python/normcheck/__pycache__
+fi
 
 # Every library the binaries resolve here, minus the C runtime and the driver.
 is_system() {
@@ -43,7 +51,7 @@ is_system() {
   esac
   return 1
 }
-for f in .carry/bin/* .carry/bin/backends/*; do
+for f in .carry/bin/* .carry/bin/backends/* .carry/python/normcheck/*.so; do
   [ -f "$f" ] || continue
   ldd "$f" | awk '/=> \// {print $3}' | while read -r lib; do
     is_system "$lib" || cp -Ln "$lib" .carry/lib/ 2>/dev/null || true

@@ -5,12 +5,14 @@
 #   2. normcheck run --suite nightly --backend cuda
 #   3. nc_cuda_bench and the PyTorch peer on the same shapes, and the table
 #      comparing them (reports/perf.md, "## CUDA backend", wants it)
+#   4. the Python package's device tests (DLPack exchange of CUDA tensors),
+#      when the package was carried and this machine's python3 can load it
 # Logs, CSVs and the nightly report are written to .carry/out/; at the end
 # they are packed into $OUT/gpu_session.tgz, with bench_summary.md and the
 # device-test log beside it ($OUT: the device tool's folder that comes back,
 # which takes at most 8 files).
 #
-#   bash scripts/gpu/run_gpu_session.sh [tests|suite|bench|all]   (default all)
+#   bash scripts/gpu/run_gpu_session.sh [tests|suite|bench|python|all]   (default all)
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 what=${1:-all}
@@ -55,8 +57,24 @@ if [ "$what" = all ] || [ "$what" = bench ]; then
   python3 scripts/gpu/compare_bench.py "$out/cuda_bench.csv" "$out/torch_bench.csv" \
     | tee "$out/bench_summary.md" || status=1
 fi
+if [ "$what" = all ] || [ "$what" = python ]; then
+  echo "== python: device tests (DLPack)"
+  # The extension is built for the build machine's Python (3.11); another
+  # minor version cannot load it, and that is a skip, not a failure.
+  if [ ! -d .carry/python/normcheck ]; then
+    echo "skipped: the Python package was not carried" | tee "$out/python.log"
+  elif ! PYTHONPATH=.carry/python python3 -c "import normcheck, torch, pytest" > "$out/python.log" 2>&1; then
+    echo "skipped: python3 here cannot import normcheck, torch and pytest:"; tail -3 "$out/python.log"
+  else
+    NORMCHECK_TEST_OUT="$PWD/$out/pytest" NORMCHECK_CLI="$PWD/.carry/bin/normcheck" \
+      NORMCHECK_BROKEN_LN_PLUGIN=unused PYTHONPATH=.carry/python \
+      python3 harness/python/tests/run_pytest.py -v harness/python/tests/test_torch_cuda.py \
+      harness/python/tests/test_dlpack.py 2>&1 | tee "$out/python.log" | tail -25
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "python device tests failed"; status=1; }
+  fi
+fi
 if [ -n "${OUT:-}" ]; then
   tar czf "$OUT/gpu_session.tgz" -C "$out" .
-  for f in bench_summary.md cuda_device_tests.log; do [ -f "$out/$f" ] && cp "$out/$f" "$OUT/"; done
+  for f in bench_summary.md cuda_device_tests.log python.log; do [ -f "$out/$f" ] && cp "$out/$f" "$OUT/"; done
 fi
 exit $status
