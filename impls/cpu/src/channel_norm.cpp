@@ -141,8 +141,10 @@ struct PlaneStats {
     std::int64_t tiled = 0;
     if constexpr (kHasTiles<S>) {
       tiled = C / kTileChannels * kTileChannels;
+      // Steps: both passes (see block_moments), so memory stays busy
+      // while the first pass works from L2 too.
       RangePrefetch prefetch(ahead, ahead_rows * C * std::int64_t(sizeof(S)),
-                             rows * (tiled / kTileChannels));
+                             (rows + rows / 4 + rows % 4) * (tiled / kTileChannels));
       block_moments(base, rows, C, tiled, inv, prefetch, mean, m2);
     }
     if (tiled == C) return;

@@ -94,6 +94,7 @@ NC_INLINE void block_moments(const S* p, std::int64_t rows, std::int64_t C, std:
   std::int64_t r = 0;
   for (; r + 4 <= rows; r += 4)
     for (std::int64_t t = 0; t < tiled; t += kTileChannels) {
+      ahead.step();
       F8 v0[kTileVectors], v1[kTileVectors], v2[kTileVectors], v3[kTileVectors];
       load_tile(p + r * C + t, v0);
       load_tile(p + (r + 1) * C + t, v1);
@@ -104,6 +105,7 @@ NC_INLINE void block_moments(const S* p, std::int64_t rows, std::int64_t C, std:
     }
   for (; r < rows; ++r)
     for (std::int64_t t = 0; t < tiled; t += kTileChannels) {
+      ahead.step();
       F8 v[kTileVectors];
       load_tile(p + r * C + t, v);
       for (int k = 0; k < kTileVectors; ++k)
