@@ -133,16 +133,16 @@ struct PlaneStats {
   // block_moments (channel_tiles.hpp), the rest (and f16, f64) walked row
   // by row with per-channel accumulators in `mean`, `m2` and `sum_d`.
   // Either way each channel is summed over the rows in row order. The next
-  // block (at `ahead`) is fetched during the second pass, which works from
-  // the caches.
+  // block (at `ahead`) is fetched meanwhile, so that this block's passes
+  // work from the caches.
   static NC_INLINE void block(const S* base, std::int64_t rows, std::int64_t C, const S* ahead,
                               std::int64_t ahead_rows, T* mean, T* m2) {
     const T inv = T(1) / T(rows);
     std::int64_t tiled = 0;
     if constexpr (kHasTiles<S>) {
       tiled = C / kTileChannels * kTileChannels;
-      // Steps: both passes (see block_moments), so memory stays busy
-      // while the first pass works from L2 too.
+      // Steps of both passes (see block_moments): memory stays busy while
+      // the first pass works from L2 too.
       RangePrefetch prefetch(ahead, ahead_rows * C * std::int64_t(sizeof(S)),
                              (rows + rows / 4 + rows % 4) * (tiled / kTileChannels));
       block_moments(base, rows, C, tiled, inv, prefetch, mean, m2);

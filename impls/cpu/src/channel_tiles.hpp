@@ -85,7 +85,8 @@ struct RangePrefetch {
 // prefetcher 16 interleaved strided streams, and a single thread read 8
 // GB/s where the row-order normalize pass moves 20. The second pass works
 // from L1/L2, tile by tile with its accumulators in registers. Either way
-// each channel is summed over its rows in row order: the same bits.
+// each channel is summed over its rows in row order: the same bits. Both
+// passes step `ahead` (the next block, which is then read from L2).
 template <class S>
 NC_INLINE void block_moments(const S* p, std::int64_t rows, std::int64_t C, std::int64_t tiled,
                              float inv, RangePrefetch& ahead, float* mean, float* m2) {
