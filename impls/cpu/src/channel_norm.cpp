@@ -5,10 +5,10 @@
 //   NCHW: a plane is contiguous; one task per plane.
 //   NHWC: a plane is strided by C; one task per chunk of kChunkRows spatial
 //         rows of one sample, vectorized across channels. The reductions
-//         work in blocks of kRowBlock rows that stay in L1/L2 while each
-//         block of 32 channels is summed over the rows in registers; block
-//         results are combined in block order within the chunk, and chunk
-//         results in chunk order afterwards.
+//         work in blocks of kRowBlock rows, read from memory in address
+//         order and summed a second time from L1/L2; block results are
+//         combined in block order within the chunk, and chunk results in
+//         chunk order afterwards.
 // Planes combine into statistic groups in a fixed order (bn: over n; gn:
 // over the channels of a group; in: a plane is a group), in double. Per
 // sample work never depends on the batch size or the thread split, so
@@ -123,31 +123,30 @@ struct PlaneStats {
                [&](std::int64_t first, std::int64_t rows, std::int64_t ahead,
                    std::int64_t ahead_rows) NC_LAMBDA {
                  block(x + first, rows, C, x + ahead, ahead_rows, block_mean, block_m2);
-                 for (std::int64_t c = 0; c < C; ++c) {
-                   const auto merged = merge(Moments<double>{count, mean[c], m2[c]},
-                                             Moments<double>{rows, block_mean[c], block_m2[c]});
-                   mean[c] = merged.mean;
-                   m2[c] = merged.m2;
-                 }
+                 merge_each(count, mean, m2, rows, block_mean, block_m2, C);
                  count += rows;
                });
   }
 
   // Two-pass moments of every channel over the rows of one block, which
-  // stays in L1/L2 between the passes: whole tiles of 32 channels with
-  // their accumulators in registers (channel_tiles.hpp), the rest (and
-  // f16, f64) walked row by row with per-channel accumulators in `mean`,
-  // `m2` and `sum_d`. Either way each channel is summed over the rows in
-  // row order. The next block (at `ahead`) is fetched during the second
-  // pass.
+  // stays in L1/L2 between the passes: whole tiles of 32 channels by
+  // block_moments (channel_tiles.hpp), the rest (and f16, f64) walked row
+  // by row with per-channel accumulators in `mean`, `m2` and `sum_d`.
+  // Either way each channel is summed over the rows in row order. The next
+  // block (at `ahead`) is fetched meanwhile, so that this block's passes
+  // work from the caches.
   static NC_INLINE void block(const S* base, std::int64_t rows, std::int64_t C, const S* ahead,
                               std::int64_t ahead_rows, T* mean, T* m2) {
     const T inv = T(1) / T(rows);
     std::int64_t tiled = 0;
-    if constexpr (kHasTiles<S>)
-      for (; tiled + kTileChannels <= C; tiled += kTileChannels)
-        tile_moments(base + tiled, rows, C, inv, ahead + tiled, ahead_rows, mean + tiled,
-                     m2 + tiled);
+    if constexpr (kHasTiles<S>) {
+      tiled = C / kTileChannels * kTileChannels;
+      // Steps of both passes (see block_moments): memory stays busy while
+      // the first pass works from L2 too.
+      RangePrefetch prefetch(ahead, ahead_rows * C * std::int64_t(sizeof(S)),
+                             (rows + rows / 4 + rows % 4) * (tiled / kTileChannels));
+      block_moments(base, rows, C, tiled, inv, prefetch, mean, m2);
+    }
     if (tiled == C) return;
     T* sum_d = m2 + C;  // scratch: the caller's arrays hold 2 C
     for (std::int64_t c = tiled; c < C; ++c) mean[c] = m2[c] = sum_d[c] = T(0);
@@ -304,16 +303,20 @@ struct PlaneSums {
   }
 
   // sum(dy) and sum(dy * (x - mean)) of every channel over the rows of one
-  // block: whole tiles in registers, the rest row by row (see
+  // block: whole tiles by block_backward_sums, the rest row by row (see
   // PlaneStats::block); the next block of dy and x is fetched meanwhile.
   static NC_INLINE void block(const S* dy, const S* x, std::int64_t rows, std::int64_t C,
-                              const T* m, const S* dy_ahead, const S* x_ahead,
-                              std::int64_t ahead_rows, T* s1, T* s2) {
+                              const T* m, [[maybe_unused]] const S* dy_ahead,
+                              [[maybe_unused]] const S* x_ahead,
+                              [[maybe_unused]] std::int64_t ahead_rows, T* s1, T* s2) {
     std::int64_t tiled = 0;
-    if constexpr (kHasTiles<S>)
-      for (; tiled + kTileChannels <= C; tiled += kTileChannels)
-        tile_backward_sums(dy + tiled, x + tiled, rows, C, m + tiled, dy_ahead + tiled,
-                           x_ahead + tiled, ahead_rows, s1 + tiled, s2 + tiled);
+    if constexpr (kHasTiles<S>) {
+      tiled = C / kTileChannels * kTileChannels;
+      const std::int64_t bytes = ahead_rows * C * std::int64_t(sizeof(S)),
+                         steps = rows * (tiled / kTileChannels);
+      RangePrefetch dy_prefetch(dy_ahead, bytes, steps), x_prefetch(x_ahead, bytes, steps);
+      block_backward_sums(dy, x, rows, C, tiled, m, dy_prefetch, x_prefetch, s1, s2);
+    }
     if (tiled == C) return;
     for (std::int64_t c = tiled; c < C; ++c) s1[c] = s2[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r) {
@@ -452,8 +455,13 @@ std::vector<double> chunks_to_planes(const Planes& pl, const std::vector<double>
   return planes;
 }
 
-// Per-plane moments in double (count, mean, m2).
-std::vector<Moments<double>> plane_moments(const ForwardCall& call) {
+// Per-plane moments in double: every plane has `spatial` elements.
+struct PlaneMoments {
+  std::int64_t count;
+  std::vector<double> mean, m2;  // [sample][channel]
+};
+
+PlaneMoments plane_moments(const ForwardCall& call) {
   const auto pl = planes_of(call.geo);
   const bool nchw = pl.layout == NC_LAYOUT_NCHW;
   ComputeArray mean(pl.data, std::size_t(nchw ? pl.count() : 0)), m2(mean);
@@ -462,20 +470,33 @@ std::vector<Moments<double>> plane_moments(const ForwardCall& call) {
   const StatsJob job{pl, call.x, mean.data(), m2.data(), chunk_mean.data(), chunk_m2.data()};
   parallel_for(pl.tasks(), elements_per_task(pl),
                [&](std::int64_t b, std::int64_t e) { stats_task(job, b, e); });
-  std::vector<Moments<double>> planes(std::size_t(pl.count()));
+  PlaneMoments planes{pl.spatial, std::vector<double>(std::size_t(pl.count())),
+                      std::vector<double>(std::size_t(pl.count()))};
   if (nchw) {
-    for (std::size_t i = 0; i < planes.size(); ++i)
-      planes[i] = {pl.spatial, mean.get(i), m2.get(i)};
+    for (std::size_t i = 0; i < planes.mean.size(); ++i) {
+      planes.mean[i] = mean.get(i);
+      planes.m2[i] = m2.get(i);
+    }
     return planes;
   }
+  // A sample's chunks merged in chunk order, in slot order, then put in
+  // channel order.
   const auto nk = pl.chunks_per_sample();
-  for (std::int64_t n = 0; n < pl.batch; ++n)
-    for (std::int64_t k = 0; k < nk; ++k)
-      for (std::int64_t c = 0; c < pl.channels; ++c) {
-        const auto i = std::size_t((n * nk + k) * pl.channels + pl.slot(c));
-        auto& plane = planes[std::size_t(n * pl.channels + c)];
-        plane = merge(plane, Moments<double>{pl.rows_in_chunk(k), chunk_mean[i], chunk_m2[i]});
-      }
+  const auto C = pl.channels;
+  std::vector<double> slot_mean(static_cast<std::size_t>(C)), slot_m2(slot_mean);
+  for (std::int64_t n = 0; n < pl.batch; ++n) {
+    std::int64_t count = 0;
+    for (std::int64_t k = 0; k < nk; ++k) {
+      const auto i = std::size_t((n * nk + k) * C);
+      merge_each(count, slot_mean.data(), slot_m2.data(), pl.rows_in_chunk(k), &chunk_mean[i],
+                 &chunk_m2[i], C);
+      count += pl.rows_in_chunk(k);
+    }
+    for (std::int64_t c = 0; c < C; ++c) {
+      planes.mean[std::size_t(n * C + c)] = slot_mean[std::size_t(pl.slot(c))];
+      planes.m2[std::size_t(n * C + c)] = slot_m2[std::size_t(pl.slot(c))];
+    }
+  }
   return planes;
 }
 
@@ -525,11 +546,23 @@ void forward_channels(const ForwardCall& call) {
   } else {
     const auto planes = plane_moments(call);
     std::vector<Moments<double>> groups(std::size_t(g.group_count));
-    for (std::int64_t n = 0; n < g.batch; ++n)
-      for (std::int64_t c = 0; c < g.channels; ++c) {
-        auto& group = groups[std::size_t(group_of(g, n, c))];
-        group = merge(group, planes[std::size_t(n * g.channels + c)]);
-      }
+    if (g.op == NC_OP_BATCH_NORM) {
+      // Channel c's planes over the samples, in sample order (as below).
+      const auto C = g.channels;
+      std::vector<double> mean(static_cast<std::size_t>(C)), m2(mean);
+      for (std::int64_t n = 0; n < g.batch; ++n)
+        merge_each(n * planes.count, mean.data(), m2.data(), planes.count,
+                   &planes.mean[std::size_t(n * C)], &planes.m2[std::size_t(n * C)], C);
+      for (std::int64_t c = 0; c < C; ++c)
+        groups[std::size_t(c)] = {g.batch * planes.count, mean[std::size_t(c)], m2[std::size_t(c)]};
+    } else {
+      for (std::int64_t n = 0; n < g.batch; ++n)
+        for (std::int64_t c = 0; c < g.channels; ++c) {
+          const auto i = std::size_t(n * g.channels + c);
+          auto& group = groups[std::size_t(group_of(g, n, c))];
+          group = merge(group, Moments<double>{planes.count, planes.mean[i], planes.m2[i]});
+        }
+    }
     if (call.collectives != nullptr) moments_over_ranks(*call.collectives, groups);
     std::vector<double> var(groups.size());
     stats.mean.resize(groups.size());

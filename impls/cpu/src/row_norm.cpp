@@ -3,7 +3,9 @@
 // row's bits depend on that row alone. dgamma/dbeta are column sums: each
 // block of rows writes its own partial sums, combined afterwards in a fixed
 // pairwise order whatever the thread count.
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -142,7 +144,7 @@ struct RowBackwardJob {
   const void* gamma;  // compute type, cols
   const void* mean;   // compute type, rows
   const void* rstd;
-  void* dgamma_part;  // compute type, [blocks][cols], or nullptr
+  void* dgamma_part;  // compute type, [blocks][cols], or nullptr; zeroed by the tasks
   void* dbeta_part;
   bool stream;  // dx (and dresidual) through streaming stores
 };
@@ -157,6 +159,8 @@ struct RowBackward {
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
+      if (dgamma != nullptr) std::fill(dgamma, dgamma + j.cols, T(0));
+      if (dbeta != nullptr) std::fill(dbeta, dbeta + j.cols, T(0));
       for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
         row(j, r, dgamma, dbeta, wide.data());
     }
@@ -270,18 +274,50 @@ NC_SIMD_CLONES void backward_task(const RowBackwardJob& j, std::int64_t begin, s
   dispatch<RowBackward>(j.data, j, begin, end);
 }
 
-// Sums the per-block partials [blocks][cols] into block 0, pairwise.
-std::vector<double> combine_blocks(const ComputeArray& parts, std::int64_t blocks,
-                                   std::int64_t cols) {
-  std::vector<double> sums(std::size_t(blocks * cols));
-  for (std::size_t i = 0; i < sums.size(); ++i) sums[i] = parts.get(i);
-  for (std::int64_t width = 1; width < blocks; width *= 2)
-    for (std::int64_t b = 0; b + width < blocks; b += 2 * width)
-      for (std::int64_t c = 0; c < cols; ++c)
-        sums[std::size_t(b * cols + c)] += sums[std::size_t((b + width) * cols + c)];
-  sums.resize(std::size_t(cols));
-  return sums;
-}
+// The per-block dgamma/dbeta partials [blocks][cols] in the compute type,
+// left uninitialized: each block's task zeroes its own partials, in
+// parallel and on the thread that then adds to them, where zeroing them all
+// here (and faulting in their pages) was serial time.
+class BlockPartials {
+ public:
+  BlockPartials(DType data, std::int64_t count)
+      : wide_(data == DType::f64),
+        storage_(count > 0 ? std::make_unique_for_overwrite<double[]>(
+                                 std::size_t(wide_ ? count : (count + 1) / 2))
+                           : nullptr) {}
+  void* data() const { return storage_.get(); }
+  // Sums the partials over the blocks, per column pairwise (block b plus
+  // block b + width, width 1, 2, 4, ...), in double.
+  std::vector<double> combine(std::int64_t blocks, std::int64_t cols) const {
+    return wide_ ? combine_typed(static_cast<const double*>(data()), blocks, cols)
+                 : combine_typed(static_cast<const float*>(data()), blocks, cols);
+  }
+
+ private:
+  // A few columns at a time, so the tree stays in L1/L2 and the loops
+  // vectorize; each column gets the same additions in the same order.
+  template <class T>
+  static std::vector<double> combine_typed(const T* parts, std::int64_t blocks, std::int64_t cols) {
+    constexpr std::int64_t kColumns = 64;
+    std::vector<double> sums(static_cast<std::size_t>(cols)),
+        tree(static_cast<std::size_t>(blocks * kColumns));
+    for (std::int64_t first = 0; first < cols; first += kColumns) {
+      const std::int64_t w = std::min(kColumns, cols - first);
+      for (std::int64_t b = 0; b < blocks; ++b)
+        for (std::int64_t c = 0; c < w; ++c)
+          tree[std::size_t(b * w + c)] = double(parts[b * cols + first + c]);
+      for (std::int64_t width = 1; width < blocks; width *= 2)
+        for (std::int64_t b = 0; b + width < blocks; b += 2 * width)
+          for (std::int64_t c = 0; c < w; ++c)
+            tree[std::size_t(b * w + c)] += tree[std::size_t((b + width) * w + c)];
+      for (std::int64_t c = 0; c < w; ++c) sums[std::size_t(first + c)] = tree[std::size_t(c)];
+    }
+    return sums;
+  }
+
+  bool wide_;
+  std::unique_ptr<double[]> storage_;
+};
 
 std::int64_t block_count(std::int64_t rows) {
   return (rows + kRowBlock - 1) / kRowBlock;
@@ -347,8 +383,8 @@ void backward_rows(const BackwardCall& call) {
   const std::int64_t blocks = block_count(g.rows);
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
-  ComputeArray dgamma_part(g.data, want_params ? std::size_t(blocks * g.cols) : 0);
-  ComputeArray dbeta_part(g.data, want_params ? std::size_t(blocks * g.cols) : 0);
+  const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0);
+  const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0);
   const RowBackwardJob job{g.data,
                            rms,
                            g.rows,
@@ -368,11 +404,9 @@ void backward_rows(const BackwardCall& call) {
   parallel_for(blocks, kRowBlock * g.cols,
                [&](std::int64_t b, std::int64_t e) { backward_task(job, b, e); });
   if (call.dgamma != nullptr)
-    store_values(g.param, call.dgamma,
-                 natural_order(g.data, combine_blocks(dgamma_part, blocks, g.cols)));
+    store_values(g.param, call.dgamma, natural_order(g.data, dgamma_part.combine(blocks, g.cols)));
   if (call.dbeta != nullptr)
-    store_values(g.param, call.dbeta,
-                 natural_order(g.data, combine_blocks(dbeta_part, blocks, g.cols)));
+    store_values(g.param, call.dbeta, natural_order(g.data, dbeta_part.combine(blocks, g.cols)));
 }
 
 }  // namespace normcheck::cpu
