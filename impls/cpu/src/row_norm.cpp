@@ -100,7 +100,7 @@ struct RowForward {
     if (j.rms) {
       var = double(run_sum_squares(src, n)) / double(n);  // the mean square
     } else {
-      const auto m = contiguous_moments(src, n, next);
+      const auto m = contiguous_moments(src, n, src);
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -115,14 +115,14 @@ struct RowForward {
     std::int64_t i = 0;
     if constexpr (std::is_same_v<R, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // gamma and beta in pair order
-        if (j.rms) prefetch_line(next + i);
-        if (j.rms) prefetch_line(next + i + L);
+        prefetch_line(next + i);
+        prefetch_line(next + i + L);
         const auto v = load_pair_halves(src + i);
         put_pair_halves(y + i, ((v.even - vm) * vr) * wload(gamma + i) + wload(beta + i),
                         ((v.odd - vm) * vr) * wload(gamma + i + L) + wload(beta + i + L), j.stream);
       }
     for (; i + L <= n; i += L) {
-      if (j.rms) prefetch_line(next + i);
+      prefetch_line(next + i);
       wput(y + i, ((wload(src + i) - vm) * vr) * wload(gamma + i) + wload(beta + i), j.stream);
     }
     for (; i < n; ++i) y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
@@ -280,12 +280,11 @@ NC_SIMD_CLONES void backward_task(const RowBackwardJob& j, std::int64_t begin, s
 // here (and faulting in their pages) was serial time.
 class BlockPartials {
  public:
-  BlockPartials(DType data, std::int64_t count)
+  BlockPartials(DType data, std::int64_t count, int slot)
       : wide_(data == DType::f64),
-        storage_(count > 0 ? std::make_unique_for_overwrite<double[]>(
-                                 std::size_t(wide_ ? count : (count + 1) / 2))
+        storage_(count > 0 ? scratch(slot, std::size_t(wide_ ? count : (count + 1) / 2))
                            : nullptr) {}
-  void* data() const { return storage_.get(); }
+  void* data() const { return storage_; }
   // Sums the partials over the blocks, per column pairwise (block b plus
   // block b + width, width 1, 2, 4, ...), in double.
   std::vector<double> combine(std::int64_t blocks, std::int64_t cols) const {
@@ -315,8 +314,31 @@ class BlockPartials {
     return sums;
   }
 
+  // The calling thread's buffer for this slot (dgamma 0, dbeta 1), kept
+  // from call to call up to kKeep bytes. Freed after each call, the
+  // partials of a large backward (4 MiB at 8192x4096) went back to the
+  // system and every call faulted their pages in again, on both threads
+  // at once.
+  static double* scratch(int slot, std::size_t doubles) {
+    constexpr std::size_t kKeep = std::size_t(16) << 20;
+    thread_local std::unique_ptr<double[]> kept[2];
+    thread_local std::size_t kept_size[2] = {0, 0};
+    thread_local std::unique_ptr<double[]> once[2];
+    if (doubles * sizeof(double) > kKeep) {
+      once[slot] = std::make_unique_for_overwrite<double[]>(doubles);
+      return once[slot].get();
+    }
+    once[slot].reset();
+    if (kept_size[slot] < doubles) {
+      kept[slot].reset();
+      kept[slot] = std::make_unique_for_overwrite<double[]>(doubles);
+      kept_size[slot] = doubles;
+    }
+    return kept[slot].get();
+  }
+
   bool wide_;
-  std::unique_ptr<double[]> storage_;
+  double* storage_;
 };
 
 std::int64_t block_count(std::int64_t rows) {
@@ -383,8 +405,8 @@ void backward_rows(const BackwardCall& call) {
   const std::int64_t blocks = block_count(g.rows);
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
-  const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0);
-  const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0);
+  const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0, 0);
+  const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0, 1);
   const RowBackwardJob job{g.data,
                            rms,
                            g.rows,
