@@ -16,9 +16,10 @@ namespace normcheck::cpu {
 // an ArgumentError), else std::thread::hardware_concurrency().
 int thread_count();
 
-// Runs body(begin, end) over [0, tasks) split into contiguous ranges, one per
-// thread. `elements_per_task` sizes the split: tiny problems stay on the
-// calling thread, where starting threads would cost more than the work.
+// Runs body(begin, end) over [0, tasks) in contiguous chunks that the
+// threads claim in turn (which thread runs which chunk varies from call to
+// call). `elements_per_task` sizes the split: tiny problems stay on the
+// calling thread, where waking threads would cost more than the work.
 void parallel_for(std::int64_t tasks, std::int64_t elements_per_task,
                   const std::function<void(std::int64_t, std::int64_t)>& body);
 
