@@ -78,8 +78,12 @@ struct RowForward {
       for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
       src = out;
     }
-    // The next row is fetched while this one is computed from L1: during
-    // the moments pass for layer_norm, the normalize pass for rms_norm.
+    // The next row is fetched during the normalize pass, for layer_norm as
+    // for rms_norm. Issued during layer_norm's moments pass (short, from
+    // L1) the 256 prefetches of a 4096-column row came in a burst the core
+    // could not keep in flight: that pass and the next row's first pass
+    // took 48 % of the samples (perf, one thread, 8192x4096), 26 % with the
+    // prefetches spread over the normalize pass and its streaming stores.
     const S* next = r + 1 < j.rows ? static_cast<const S*>(j.x) + (r + 1) * n : src;
     if constexpr (kWidenOnce<S>) {
       widen_run(src, wide, n);
@@ -100,7 +104,7 @@ struct RowForward {
     if (j.rms) {
       var = double(run_sum_squares(src, n)) / double(n);  // the mean square
     } else {
-      const auto m = contiguous_moments(src, n, src);
+      const auto m = contiguous_moments(src, n, src);  // nothing ahead: see row()
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
