@@ -38,6 +38,7 @@ class Pool {
   }
   // range(t) for t in [1, threads) on pool workers, range(0) here; false
   // (nothing run) when the pool is in use or belongs to another process.
+  pid_t owner() const { return owner_; }
   bool run(std::int64_t threads, const std::function<void(std::int64_t)>& range) {
     if (getpid() != owner_) return false;
     const std::unique_lock busy(busy_, std::try_to_lock);
@@ -88,9 +89,18 @@ class Pool {
   bool stop_ = false;
 };
 
+// Destroyed at exit or dlclose in the process that made it. A forked
+// child leaves it alone: it has none of the workers to join, and the
+// condition variable still counts the parent's sleeping workers, so
+// destroying it would wait forever.
 Pool& pool() {
-  static Pool instance;
-  return instance;
+  static const struct Holder {
+    Pool* pool = new Pool;
+    ~Holder() {
+      if (getpid() == pool->owner()) delete pool;
+    }
+  } holder;
+  return *holder.pool;
 }
 
 }  // namespace
