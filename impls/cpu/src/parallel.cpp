@@ -5,6 +5,7 @@
 #include <charconv>
 #include <condition_variable>
 #include <cstdlib>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -90,14 +91,14 @@ class Pool {
 };
 
 // Destroyed at exit or dlclose in the process that made it. A forked
-// child leaves it alone: it has none of the workers to join, and the
-// condition variable still counts the parent's sleeping workers, so
-// destroying it would wait forever.
+// child leaves it alone (releases it unfreed): it has none of the workers
+// to join, and the condition variable still counts the parent's sleeping
+// workers, so destroying it would wait forever.
 Pool& pool() {
-  static const struct Holder {
-    Pool* pool = new Pool;
+  static struct Holder {
+    std::unique_ptr<Pool> pool = std::make_unique<Pool>();
     ~Holder() {
-      if (getpid() == pool->owner()) delete pool;
+      if (getpid() != pool->owner()) static_cast<void>(pool.release());
     }
   } holder;
   return *holder.pool;
