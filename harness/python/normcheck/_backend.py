@@ -7,7 +7,8 @@ the duration of the call. This file maps that onto the user's op functions,
 which follow torch's ``native_*`` calling conventions, and writes what they
 return into the output buffers, rounded once to the dtype the harness asked
 for. Framework tensors (torch, or any ``from_dlpack``) go both ways through
-DLPack (dlpack_exchange.cpp): on the host or a CUDA device, bf16 included. It returns ``(status, message)``; no exception crosses back into C++.
+DLPack (dlpack_exchange.cpp): on the host or a CUDA device, bf16 included.
+It returns ``(status, message)``; no exception crosses back into C++.
 """
 
 from __future__ import annotations
@@ -51,9 +52,6 @@ def _logical(a: np.ndarray, problem) -> np.ndarray:
     return np.moveaxis(a, -1, 1) if a is not None and _channels_last(problem) and a.ndim > 2 else a
 
 
-_HARNESS_DTYPE = {np.dtype(np.float64): "f64", np.dtype(np.float32): "f32",
-                  np.dtype(np.float16): "f16", np.dtype(np.uint16): "bf16"}
-
 # DLPack device types (dlpack.h).
 _KDL_CPU, _KDL_CUDA = 1, 2
 
@@ -73,7 +71,7 @@ def _dlpack_source(value):
     stream handshake a device tensor needs), or for a torch tensor on the
     host its capsule directly (torch's __dlpack_device__ is slow Python, and
     a host tensor needs no handshake)."""
-    if hasattr(value, "detach"):
+    if type(value).__module__.startswith("torch"):
         value = value.detach()  # torch refuses to export a tensor that requires grad
         if value.device.type == "cpu":
             import torch.utils.dlpack
@@ -82,23 +80,23 @@ def _dlpack_source(value):
 
 
 def _resolve_tensors(tensors):
-    """-> (name, from_dlpack): NumPy copies (None), or a framework's from_dlpack."""
+    """-> the framework's from_dlpack, or None for NumPy copies."""
     if tensors == "numpy":
-        return "numpy", None
+        return None
     if tensors == "torch":
         import torch
         # A capsule, not the exporting object: torch's from_dlpack then skips
         # the protocol's Python-level device query (the data is already
         # complete on its device, so no stream handshake is needed).
-        return "torch", lambda export: torch.from_dlpack(export.__dlpack__())
+        return lambda export: torch.from_dlpack(export.__dlpack__())
     if callable(tensors):
-        return getattr(tensors, "__qualname__", "from_dlpack"), tensors
+        return tensors
     raise ValueError(f"tensors must be 'numpy', 'torch' or a from_dlpack function, not {tensors!r}")
 
 
 class Dispatcher:
     def __init__(self, backend, tensors="numpy", device: str | None = None):
-        self.tensors, self.from_dlpack = _resolve_tensors(tensors)
+        self.from_dlpack = _resolve_tensors(tensors)
         if device is not None and self.from_dlpack is None:
             raise ValueError("device= needs tensors='torch' or a from_dlpack function "
                              "(NumPy arrays live on the host)")
@@ -128,7 +126,7 @@ class Dispatcher:
             raise ValueError(f"the backend returned None for {name}")
         if hasattr(value, "__dlpack__") and not isinstance(value, np.ndarray):
             # Any framework, host or CUDA: rounded once to the harness's dtype.
-            value = _normcheck.dlpack_to_numpy(_dlpack_source(value), _HARNESS_DTYPE[dest.dtype])
+            value = _normcheck.dlpack_to_numpy(_dlpack_source(value), dest)
         value = np.asarray(value)
         target = _logical(dest, problem) if value.ndim == dest.ndim else dest
         if value.size != dest.size:

@@ -127,7 +127,9 @@ void copy_strided(const std::byte* src, DType from, const std::vector<std::int64
   }
 }
 
-py::dtype numpy_dtype_of(DType t) {
+}  // namespace
+
+py::dtype numpy_dtype(DType t) {
   switch (t) {
     case DType::f64:
       return py::dtype::of<double>();
@@ -151,8 +153,6 @@ DType harness_dtype(const py::array& a) {
   if (kind == 'f' && size == 2) return DType::f16;
   throw py::type_error("no DLPack export for a NumPy array of " + std::string(py::str(a.dtype())));
 }
-
-}  // namespace
 
 DLPackExport::DLPackExport(const py::array& view, int device_type, int device_id)
     : dtype_(harness_dtype(view)), device_type_(device_type), device_id_(device_id) {
@@ -257,7 +257,7 @@ py::array dlpack_to_numpy(const py::object& source, DType want) {
                           std::to_string(int(t.device.device_type)) +
                           ": only host and CUDA tensors can be read");
   }
-  py::array out(numpy_dtype_of(want), std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  py::array out(numpy_dtype(want), std::vector<py::ssize_t>(shape.begin(), shape.end()));
   copy_strided(element0, *from, shape, strides, static_cast<std::byte*>(out.mutable_data()), want);
   return out;
 }

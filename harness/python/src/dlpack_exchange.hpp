@@ -17,6 +17,11 @@ namespace normcheck::python {
 
 namespace py = pybind11;
 
+// The package's NumPy dtypes of the harness's dtypes, one place: bf16 is
+// uint16 (its bit patterns; NumPy has no bfloat16), the others themselves.
+py::dtype numpy_dtype(numeric::DType t);
+numeric::DType harness_dtype(const py::array& a);  // TypeError for any other dtype
+
 // A copy of a harness buffer offered through DLPack: a consumer's
 // from_dlpack gets a tensor that owns its memory (host, or device memory on
 // a CUDA device), with the view's shape and strides (channels-last data

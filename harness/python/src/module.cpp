@@ -48,19 +48,7 @@ using numeric::DType;
 
 namespace {
 
-py::dtype numpy_dtype(DType t) {
-  switch (t) {
-    case DType::f64:
-      return py::dtype("float64");
-    case DType::f32:
-      return py::dtype("float32");
-    case DType::f16:
-      return py::dtype("float16");
-    case DType::bf16:
-      return py::dtype("uint16");  // bit patterns: NumPy has no bfloat16
-  }
-  return py::dtype("float64");
-}
+using python::numpy_dtype;
 
 py::array to_numpy(const Tensor& t) {
   py::array a(numpy_dtype(t.dtype), std::vector<py::ssize_t>(t.shape.begin(), t.shape.end()));
@@ -577,14 +565,18 @@ PYBIND11_MODULE(_normcheck, m) {
       .def("__dlpack_device__", &python::DLPackExport::dlpack_device);
   m.def(
       "dlpack_to_numpy",
-      [](const py::object& source, const std::string& dtype) {
-        const auto want = numeric::parse_dtype(dtype);
-        if (!want) throw py::value_error("unknown dtype '" + dtype + "'");
+      [](const py::object& source, const py::object& dtype) {
+        if (py::isinstance<py::array>(dtype))  // the dtype of a harness array
+          return python::dlpack_to_numpy(source, python::harness_dtype(dtype.cast<py::array>()));
+        const auto name = dtype.cast<std::string>();
+        const auto want = numeric::parse_dtype(name);
+        if (!want) throw py::value_error("unknown dtype '" + name + "'");
         return python::dlpack_to_numpy(source, *want);
       },
       py::arg("source"), py::arg("dtype"),
-      "The values of a DLPack tensor (host or CUDA) as a NumPy array of dtype (bf16: uint16 "
-      "bits), rounded once when the dtypes differ.");
+      "The values of a DLPack tensor (host or CUDA) as a NumPy array of dtype (a name such as "
+      "'bf16', or a harness array whose dtype to take; bf16: uint16 bits), rounded once when "
+      "the dtypes differ.");
   m.def("load_cases", &load_cases, py::arg("dir"), py::arg("filter") = "",
         "Every case of the fixture files under dir whose descriptor matches filter (glob, or "
         "re:REGEX).");
