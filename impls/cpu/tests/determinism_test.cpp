@@ -7,20 +7,13 @@
 
 #include "normcheck/cpu/backend.hpp"
 #include "normcheck/testing/backend_call.hpp"
+#include "thread_count.hpp"
 
 using namespace normcheck;
 using namespace normcheck::testing;
+using normcheck::cpu::testing::ThreadCount;
 
 namespace {
-
-// Sets NORMCHECK_CPU_THREADS for the lifetime of the object.
-class ThreadCount {
- public:
-  explicit ThreadCount(const char* n) { setenv("NORMCHECK_CPU_THREADS", n, 1); }
-  ~ThreadCount() { unsetenv("NORMCHECK_CPU_THREADS"); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-};
 
 struct Outputs {
   ForwardResult f;

@@ -15,18 +15,12 @@
 #include <vector>
 
 #include "../src/parallel.hpp"
+#include "thread_count.hpp"
 
 using normcheck::cpu::parallel_for;
+using normcheck::cpu::testing::ThreadCount;
 
 namespace {
-
-class ThreadCount {
- public:
-  explicit ThreadCount(const char* n) { setenv("NORMCHECK_CPU_THREADS", n, 1); }
-  ~ThreadCount() { unsetenv("NORMCHECK_CPU_THREADS"); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-};
 
 // How many times each task ran; the per-task element count is large enough
 // that parallel_for does split the work.
