@@ -12,10 +12,17 @@
 # device-test log beside it ($OUT: the device tool's folder that comes back,
 # which takes at most 8 files).
 #
-#   bash scripts/gpu/run_gpu_session.sh [tests|suite|bench|python|all]   (default all)
+# Each step runs under a time limit (the device tool's call is 10 minutes at
+# most) and the results so far are packed after every step, so a call cut
+# short still brings back what finished.
+#
+#   bash scripts/gpu/run_gpu_session.sh [tests|suite|bench|python|all] ...   (default all)
+#   step "headers" (not in all): packs this machine's Python and pybind11
+#   headers into $OUT/py_headers.tgz, for building the package for its Python
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-what=${1:-all}
+steps=" ${*:-all} "
+want() { [[ "$steps" == *" all "* || "$steps" == *" $1 "* ]]; }
 out=.carry/out
 rm -rf "$out"
 mkdir -p "$out"
@@ -25,39 +32,55 @@ export NORMCHECK_BACKEND_DIR="$PWD/.carry/bin/backends"
 export NORMCHECK_ROOT="$PWD"
 export PYTHONUNBUFFERED=1
 status=0
+pack() {
+  [ -n "${OUT:-}" ] || return 0
+  tar czf "$OUT/gpu_session.tgz" -C "$out" .
+  for f in bench_summary.md cuda_device_tests.log python.log; do [ -f "$out/$f" ] && cp "$out/$f" "$OUT/"; done
+  return 0
+}
 
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv | tee "$out/gpu.txt"
+{ uname -a; nproc; python3 --version; command -v g++ c++ gcc cmake nvcc; } >> "$out/gpu.txt" 2>&1
 
-if [ "$what" = all ] || [ "$what" = tests ]; then
-  echo "== cuda unit tests"
-  .carry/bin/cuda_host_tests 2>&1 | tee "$out/cuda_host_tests.log" | tail -5 || status=1
-  .carry/bin/cuda_device_tests 2>&1 | tee "$out/cuda_device_tests.log" | tail -30
-  rc=${PIPESTATUS[0]}
-  [ "$rc" -eq 0 ] || { echo "cuda_device_tests exited $rc"; status=1; }
+if [[ "$steps" == *" headers "* ]] && [ -n "${OUT:-}" ]; then
+  inc=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['include'])")
+  pyb=$(python3 -c "import pybind11; print(pybind11.get_include())")
+  tar czf "$OUT/py_headers.tgz" -C / "${inc#/}" "${pyb#/}" && echo "headers: $inc $pyb"
 fi
 
-if [ "$what" = all ] || [ "$what" = suite ]; then
+if want tests; then
+  echo "== cuda unit tests"
+  timeout 60 .carry/bin/cuda_host_tests 2>&1 | tee "$out/cuda_host_tests.log" | tail -5 || status=1
+  timeout 180 .carry/bin/cuda_device_tests 2>&1 | tee "$out/cuda_device_tests.log" | tail -30
+  rc=${PIPESTATUS[0]}
+  [ "$rc" -eq 0 ] || { echo "cuda_device_tests exited $rc"; status=1; }
+  pack
+fi
+
+if want suite; then
   echo "== normcheck run --suite nightly --backend cuda"
   if [ ! -d .cache/fixtures/nightly ]; then
     echo "generating the nightly fixtures here (not carried)"
-    .carry/bin/normcheck generate --suite nightly --out .cache/fixtures/nightly --jobs "$(nproc)" \
+    timeout 120 .carry/bin/normcheck generate --suite nightly --out .cache/fixtures/nightly --jobs "$(nproc)" \
       > "$out/generate.log" 2>&1 || { echo "generate failed: see generate.log"; status=1; }
   fi
-  .carry/bin/normcheck run --suite nightly --backend cuda --report "$out/nightly" \
-    > "$out/nightly_run.log" 2>&1
+  timeout "${NC_SUITE_TIMEOUT:-300}" .carry/bin/normcheck run --suite nightly --backend cuda \
+    --report "$out/nightly" > "$out/nightly_run.log" 2>&1
   rc=$?
   tail -20 "$out/nightly_run.log"
   [ "$rc" -eq 0 ] || { echo "normcheck run exited $rc"; status=1; }
+  pack
 fi
 
-if [ "$what" = all ] || [ "$what" = bench ]; then
+if want bench; then
   echo "== benchmarks"
-  .carry/bin/nc_cuda_bench --csv "$out/cuda_bench.csv" 2>&1 | tee "$out/cuda_bench.log" || status=1
-  python3 scripts/gpu/torch_peer_bench.py --csv "$out/torch_bench.csv" 2>&1 | tee "$out/torch_bench.log" || status=1
+  timeout 150 .carry/bin/nc_cuda_bench --csv "$out/cuda_bench.csv" 2>&1 | tee "$out/cuda_bench.log" || status=1
+  timeout 150 python3 scripts/gpu/torch_peer_bench.py --csv "$out/torch_bench.csv" 2>&1 | tee "$out/torch_bench.log" || status=1
   python3 scripts/gpu/compare_bench.py "$out/cuda_bench.csv" "$out/torch_bench.csv" \
     | tee "$out/bench_summary.md" || status=1
+  pack
 fi
-if [ "$what" = all ] || [ "$what" = python ]; then
+if want python; then
   echo "== python: device tests (DLPack)"
   # The extension is built for the build machine's Python (3.11); another
   # minor version cannot load it, and that is a skip, not a failure.
@@ -68,13 +91,10 @@ if [ "$what" = all ] || [ "$what" = python ]; then
   else
     NORMCHECK_TEST_OUT="$PWD/$out/pytest" NORMCHECK_CLI="$PWD/.carry/bin/normcheck" \
       NORMCHECK_BROKEN_LN_PLUGIN=unused PYTHONPATH=.carry/python \
-      python3 harness/python/tests/run_pytest.py -v harness/python/tests/test_torch_cuda.py \
+      timeout 180 python3 harness/python/tests/run_pytest.py -v harness/python/tests/test_torch_cuda.py \
       harness/python/tests/test_dlpack.py 2>&1 | tee "$out/python.log" | tail -25
     [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "python device tests failed"; status=1; }
   fi
 fi
-if [ -n "${OUT:-}" ]; then
-  tar czf "$OUT/gpu_session.tgz" -C "$out" .
-  for f in bench_summary.md cuda_device_tests.log python.log; do [ -f "$out/$f" ] && cp "$out/$f" "$OUT/"; done
-fi
+pack
 exit $status
