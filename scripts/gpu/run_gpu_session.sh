@@ -45,7 +45,11 @@ nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=c
 if [[ "$steps" == *" headers "* ]] && [ -n "${OUT:-}" ]; then
   inc=$(python3 -c "import sysconfig; print(sysconfig.get_paths()['include'])")
   pyb=$(python3 -c "import pybind11; print(pybind11.get_include())")
-  tar czf "$OUT/py_headers.tgz" -C / "${inc#/}" "${pyb#/}" && echo "headers: $inc $pyb"
+  # Debian/Ubuntu keep pyconfig.h in a multiarch folder beside the headers.
+  multiarch=/usr/include/$(python3 -c "import sysconfig; print(sysconfig.get_config_var('MULTIARCH') or '')")/$(basename "$inc")
+  [ -d "$multiarch" ] || multiarch=
+  tar czf "$OUT/py_headers.tgz" -C / "${inc#/}" "${pyb#/}" ${multiarch:+"${multiarch#/}"} &&
+    echo "headers: $inc $pyb $multiarch"
 fi
 
 if want tests; then

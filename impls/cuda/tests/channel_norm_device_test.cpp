@@ -193,3 +193,48 @@ TEST_CASE("conv-bn folding matches its formula", "[cuda][device][fold]") {
     CHECK(fb.at(o) == Approx((bias.at(o) - rm.at(o)) * scale[o] + beta.at(o)).epsilon(0x1p-24));
   }
 }
+
+TEST_CASE("batch norm: a NaN channel has NaN statistics; eval dx does not depend on x",
+          "[cuda][device][channel][nonfinite]") {
+  // Training: channel 1 holds a NaN, so its variance, rstd and running_var
+  // are NaN (the goldens' convention), channel 0 is untouched. The clamp of
+  // a variance that rounds below zero once turned NaN into 0.
+  nc_problem p = nt::make_problem(NC_OP_BATCH_NORM, {2, 2, 2}, DType::f32);
+  p.flags = NC_FLAG_TRACK_RUNNING_STATS;
+  nt::Inputs in;
+  in.x = nt::HostTensor(DType::f32, {2, 2, 2}, {1, 2, 5, std::nan(""), 3, 4, 6, 7});
+  in.running_mean = nt::HostTensor(DType::f32, {2}, {0, 0});
+  in.running_var = nt::HostTensor(DType::f32, {2}, {1, 1});
+  const auto fwd = nt::run_forward(backend(), p, in);
+  REQUIRE(fwd.status == NC_OK);
+  CHECK(fwd.saved_rstd.at(0) == Approx(1.0 / std::sqrt(1.25 + 1e-5)).epsilon(4.0 * 0x1p-24));
+  CHECK(std::isnan(fwd.saved_rstd.at(1)));
+  CHECK(std::isnan(fwd.running_var.at(1)));
+  CHECK(std::isfinite(fwd.running_var.at(0)));
+
+  // Eval: the statistics are the running ones, constants, so dx = dy gamma
+  // rstd whatever x holds. The coefficients of the batch terms were once
+  // formed as 0 * sum(dy x-hat), NaN with an inf in x (nightly,
+  // bn:*:mode=eval:dist=nonfinite). Tolerance: 4 ulps of f32 (three
+  // correctly rounded operations).
+  nc_problem e = nt::make_problem(NC_OP_BATCH_NORM, {2, 2, 2}, DType::f32);
+  e.flags = NC_FLAG_SCALE | NC_FLAG_TRACK_RUNNING_STATS;
+  e.mode = NC_MODE_EVAL;
+  nt::Inputs ein;
+  ein.x = nt::HostTensor(DType::f32, {2, 2, 2},
+                         {1, INFINITY, -INFINITY, 2, std::nan(""), 3, 4, 5});
+  ein.gamma = nt::HostTensor(DType::f32, {2}, {2, -1});
+  ein.running_mean = nt::HostTensor(DType::f32, {2}, {0.5, -0.5});
+  ein.running_var = nt::HostTensor(DType::f32, {2}, {4, 0.25});
+  ein.dy = nt::HostTensor(DType::f32, {2, 2, 2}, {1, -1, 0.5, 2, 3, -2, 1, 1});
+  auto efwd = nt::run_forward(backend(), e, ein);
+  REQUIRE(efwd.status == NC_OK);
+  const auto bwd = nt::run_backward(backend(), e, ein, efwd);
+  REQUIRE(bwd.status == NC_OK);
+  const double var[2] = {4, 0.25}, gamma[2] = {2, -1};
+  for (int i = 0; i < 8; ++i) {
+    const int c = (i / 2) % 2;
+    const double want = ein.dy.at(i) * gamma[c] / std::sqrt(var[c] + 1e-5);
+    CHECK(bwd.dx.at(i) == Approx(want).epsilon(4.0 * 0x1p-24));
+  }
+}

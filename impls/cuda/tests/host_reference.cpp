@@ -24,19 +24,27 @@ RowForwardReference row_forward(const Values& x, const Values& residual, DType d
   r.y.resize(h.size());
   for (std::int64_t row = 0; row < rows; ++row) {
     const double* v = h.data() + row * hidden;
-    double mean = 0.0;
+    // The reference must be more accurate than the f64 kernel it checks:
+    // with a common offset of 1e4 a plain double sum of 65,536 terms is off
+    // by ~1e-9 sigma, above the 1e-12 tolerance, while the kernel's
+    // corrected two-pass is not. So: sums in long double (64-bit mantissa
+    // on x86-64), and the mean corrected by the mean of the deviations.
+    long double mean = 0.0L;
     if (!rms) {
-      for (std::int64_t j = 0; j < hidden; ++j) mean += v[j];
-      mean /= double(hidden);
+      long double sum = 0.0L, dev = 0.0L;
+      for (std::int64_t j = 0; j < hidden; ++j) sum += v[j];
+      const long double m0 = sum / hidden;
+      for (std::int64_t j = 0; j < hidden; ++j) dev += v[j] - m0;
+      mean = m0 + dev / hidden;
     }
-    double ss = 0.0;
+    long double ss = 0.0L;
     for (std::int64_t j = 0; j < hidden; ++j) ss += (v[j] - mean) * (v[j] - mean);
-    const double rstd = 1.0 / std::sqrt(ss / double(hidden) + eps);
-    r.mean.push_back(mean);
+    const double rstd = double(1.0L / std::sqrt(ss / hidden + eps));
+    r.mean.push_back(double(mean));
     r.rstd.push_back(rstd);
     for (std::int64_t j = 0; j < hidden; ++j)
       r.y[std::size_t(row * hidden + j)] =
-          (v[j] - mean) * rstd * at_or(gamma, j, 1.0) + at_or(beta, j, 0.0);
+          double((v[j] - mean) * rstd) * at_or(gamma, j, 1.0) + at_or(beta, j, 0.0);
   }
   return r;
 }

@@ -227,7 +227,7 @@ __global__ void __launch_bounds__(128)
 
   const double n = double(f.group_size);
   const double mean = double(w.mean);
-  const double m2 = double(w.m2) > 0.0 ? double(w.m2) : 0.0;
+  const double m2 = clamp_rounding_negative(double(w.m2));
   const double var = m2 / n;
   const double rstd = 1.0 / sqrt(var + f.eps);
   group_mean[group] = A(mean);
@@ -510,9 +510,11 @@ __global__ void __launch_bounds__(128)
   if (dbeta != nullptr) store_any(param, dbeta, c, s[0]);
   if (dgamma != nullptr) store_any(param, dgamma, c, s[1]);
   if (map.per_channel) {
-    const A scale = batch_stats ? g[c] / A(group_size) : A(0);
-    ca[c] = scale * s[0];
-    cb[c] = scale * s[1];
+    // Constant statistics: exactly zero, not 0 * sum, which is NaN when x
+    // holds an inf or NaN that dx must not depend on.
+    const A scale = g[c] / A(group_size);
+    ca[c] = batch_stats ? scale * s[0] : A(0);
+    cb[c] = batch_stats ? scale * s[1] : A(0);
   }
 }
 
@@ -527,9 +529,9 @@ __global__ void __launch_bounds__(128)
   A s[2];
   block_sum_cells(in, map, cells_of_group(map, group), g, s, smem);
   if (threadIdx.x != 0) return;
-  const A scale = batch_stats ? A(1) / A(group_size) : A(0);
-  ca[group] = scale * s[0];
-  cb[group] = scale * s[1];
+  const A scale = A(1) / A(group_size);
+  ca[group] = batch_stats ? scale * s[0] : A(0);  // as channel_grad_totals
+  cb[group] = batch_stats ? scale * s[1] : A(0);
 }
 
 }  // namespace normcheck::cuda::device

@@ -127,6 +127,15 @@ __device__ __forceinline__ void store_any(DType t, void* base, std::int64_t i, d
   }
 }
 
+// A variance formed as a difference can round below zero; that is clamped
+// to 0. NaN (a group holding NaN, or inf - inf) must stay NaN, as the
+// goldens say: `v > 0 ? v : 0` and fmax would turn it into 0 and report
+// rstd = 1/sqrt(eps) for a group with no defined statistics.
+template <class A>
+__device__ __forceinline__ A clamp_rounding_negative(A v) {
+  return v < A(0) ? A(0) : v;
+}
+
 // 1 / sqrt(v), correctly rounded square root and division (nvcc's default
 // -prec-sqrt / -prec-div), not the approximate rsqrt.
 __device__ __forceinline__ float inverse_sqrt(float v) {

@@ -150,7 +150,7 @@ __global__ void __launch_bounds__(512) row_forward_cached(RowForwardParams p) {
     block_sum(q, smem);
     const A correction = p.rms ? A(0) : q[0] * inv_hidden;
     const A var = q[1] * inv_hidden - correction * correction;
-    const A rstd = inverse_sqrt((var > A(0) ? var : A(0)) + A(p.eps));
+    const A rstd = inverse_sqrt(clamp_rounding_negative(var) + A(p.eps));
     if (threadIdx.x == 0) {
       if (p.mean != nullptr && !p.rms)
         store_any(p.stats, p.mean, row, double(m0) + double(correction));
@@ -232,7 +232,7 @@ __global__ void __launch_bounds__(512) row_forward_generic(RowForwardParams p, b
       correction = q[0] * inv_hidden;
       var = q[1] * inv_hidden - correction * correction;
     }
-    const A rstd = inverse_sqrt((var > A(0) ? var : A(0)) + A(p.eps));
+    const A rstd = inverse_sqrt(clamp_rounding_negative(var) + A(p.eps));
     if (threadIdx.x == 0) {
       if (p.mean != nullptr && !p.rms)
         store_any(p.stats, p.mean, row, double(m0) + double(correction));
