@@ -48,6 +48,14 @@ TEST_CASE("row configs: the benchmarked hidden sizes are held in registers", "[c
   CHECK(c.vec == 8);
   CHECK(c.vecs_per_thread == 4);
   CHECK(c.threads == 256);
+  // The forward gives each thread 4 vectors (64 bytes) where the registers
+  // allow: 1024 bf16 is one warp; the backward keeps one vector per thread.
+  CHECK(row_forward_config(1024, DType::bf16, true).threads == 32);
+  CHECK(row_forward_config(1024, DType::f32, true).threads == 64);
+  CHECK(row_forward_config(4096, DType::bf16, true).threads == 128);
+  CHECK(row_forward_config(8192, DType::f32, true).vecs_per_thread == 8);
+  CHECK(row_backward_config(1024, DType::bf16, true).vecs_per_thread == 1);
+  CHECK(row_backward_config(1024, DType::bf16, true).threads == 128);
 }
 
 TEST_CASE("row configs: misaligned or ragged rows take the fallback", "[cuda][plan]") {
@@ -70,9 +78,13 @@ TEST_CASE("row plans do not depend on the row count", "[cuda][plan]") {
   CHECK(a.rows == 1);
   CHECK(b.rows == 64);
   CHECK(a.hidden == b.hidden);
-  CHECK(row_param_parts(1) == 1);
-  CHECK(row_param_parts(64) == 64);
-  CHECK(row_param_parts(100000) == 256);
+  CHECK(row_param_parts(1, 4096) == 1);
+  CHECK(row_param_parts(64, 4096) == 64);
+  CHECK(row_param_parts(100000, 4096) == 256);
+  CHECK(row_param_parts(100000, 65536) == 256);
+  CHECK(row_param_parts(100000, 1024) == 1024);  // short rows: more, smaller blocks
+  CHECK(row_param_parts(100000, 2048) == 512);
+  CHECK(row_param_parts(100000, 1) == 1024);
 }
 
 TEST_CASE("row plans: axis splits rows from the normalized dims", "[cuda][plan]") {

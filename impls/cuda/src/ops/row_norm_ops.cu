@@ -129,7 +129,7 @@ struct ParamPartials {
 
 template <class A>
 ParamPartials<A> carve_param_partials(WorkspaceCarver& w, const RowNormPlan& plan) {
-  const std::int64_t n = row_param_parts(plan.rows) * plan.hidden;
+  const std::int64_t n = row_param_parts(plan.rows, plan.hidden) * plan.hidden;
   ParamPartials<A> r;
   r.dgamma = w.take<A>(n);
   r.dbeta = w.take<A>(n);
@@ -141,7 +141,7 @@ void backward_typed(const RowNormPlan& plan, const RowNormBackwardArgs& a, void*
                     cudaStream_t stream) {
   using A = acc_t<T>;
   constexpr int V = int(16 / sizeof(T));
-  const std::int64_t parts = row_param_parts(plan.rows);
+  const std::int64_t parts = row_param_parts(plan.rows, plan.hidden);
   const bool want_params = a.dgamma != nullptr || a.dbeta != nullptr;
   WorkspaceCarver carver(workspace);
   const ParamPartials<A> partials = carve_param_partials<A>(carver, plan);

@@ -118,16 +118,28 @@ constexpr int kForwardRowRegisters = 32;
 constexpr int kBackwardRowRegisters = 16;
 constexpr int kPreferredThreads = 256;
 constexpr int kMaxThreads = 512;
+// The forward runs one row per block, so the bytes each thread loads before
+// its first reduction bound how much of the row is in flight per SM: on an
+// H200, 16 bytes per thread (one vector) reached 40 % of the copy bandwidth
+// on 8192x1024 bf16, 64 bytes 85-94 % on f32 rows. The forward therefore
+// starts at 4 vectors per thread (fewer threads, smaller blocks, more of
+// them per SM). The backward keeps 1: its blocks loop over rows holding
+// dgamma/dbeta accumulators, so registers, not loads, are what it runs out of.
+constexpr int kForwardMinVectors = 4;
+constexpr int kBackwardMinVectors = 1;
 
-RowConfig row_config(std::int64_t hidden, DType data, bool aligned, int register_budget) {
+RowConfig row_config(std::int64_t hidden, DType data, bool aligned, int register_budget,
+                     int min_vectors) {
   RowConfig cfg;
   cfg.vec = vector_width(data);
   const int words_per_element = data == DType::f64 ? 2 : 1;
   const int max_elements = register_budget / words_per_element;
+  const int first_k = std::max(1, std::min(min_vectors, max_elements / cfg.vec));
   if (aligned && hidden % cfg.vec == 0) {
     const std::int64_t vectors = hidden / cfg.vec;
     for (int limit : {kPreferredThreads, kMaxThreads}) {
       for (int k : {1, 2, 4, 8}) {
+        if (k < first_k) continue;
         if (k * cfg.vec > max_elements) break;
         const std::int64_t threads = (vectors + k - 1) / k;
         if (threads <= limit) {
@@ -149,18 +161,23 @@ RowConfig row_config(std::int64_t hidden, DType data, bool aligned, int register
 }  // namespace
 
 RowConfig row_forward_config(std::int64_t hidden, DType data, bool aligned) {
-  return row_config(hidden, data, aligned, kForwardRowRegisters);
+  return row_config(hidden, data, aligned, kForwardRowRegisters, kForwardMinVectors);
 }
 
 RowConfig row_backward_config(std::int64_t hidden, DType data, bool aligned) {
-  return row_config(hidden, data, aligned, kBackwardRowRegisters);
+  return row_config(hidden, data, aligned, kBackwardRowRegisters, kBackwardMinVectors);
 }
 
-std::int64_t row_param_parts(std::int64_t rows) {
-  // 256 partial rows: enough blocks to fill a 132-SM GPU twice, few enough
-  // that the partials (8 bytes per column each) stay a small fraction of
-  // the traffic of an 8192-row backward.
-  return std::min<std::int64_t>(rows, 256);
+std::int64_t row_param_parts(std::int64_t rows, std::int64_t hidden) {
+  // Long rows: 256 partial rows, two blocks per SM of a 132-SM GPU, which
+  // is all their registers allow. Short rows have small blocks: 256 of them
+  // left an H200 a quarter full (8192x1024 bf16 backward at 16 % of the
+  // copy bandwidth), so they get up to 1024, as many as keep the partials
+  // (2^20 columns x 8 bytes, written and read once) a small share of the
+  // traffic. A function of the shape only: the bits of dgamma/dbeta do not
+  // depend on the device.
+  const std::int64_t wanted = std::clamp<std::int64_t>((std::int64_t(1) << 20) / std::max<std::int64_t>(hidden, 1), 256, 1024);
+  return std::min<std::int64_t>(rows, wanted);
 }
 
 ChannelPartialLayout channel_partial_layout(const ChannelNormPlan& plan) {

@@ -77,8 +77,8 @@ RowConfig row_backward_config(std::int64_t hidden, DType data, bool aligned);
 
 // Blocks of the backward kernel, each summing dgamma/dbeta over a fixed,
 // strided subset of rows into its own partial row; the partial rows are then
-// summed in block order. A function of the row count only.
-std::int64_t row_param_parts(std::int64_t rows);
+// summed in block order. A function of the row count and length only.
+std::int64_t row_param_parts(std::int64_t rows, std::int64_t hidden);
 
 // How the channel ops' first reduction stage splits the data into partial
 // statistics, and where partial (n, c, part) lives in the partial arrays.
