@@ -275,8 +275,31 @@ __global__ void __launch_bounds__(512) row_backward_cached(RowBackwardParams p) 
 #pragma unroll
     for (int j = 0; j < V; ++j) dgamma[k][j] = dbeta[k][j] = A(0);
 
+  // The block's rows are a serial chain (one block_sum each), so the next
+  // row's x and dy are loaded, raw, before this row is reduced: its memory
+  // latency overlaps this row's work (a block per SM is all the registers
+  // allow for long rows, and without this each row waited for DRAM anew).
+  Vec<T, V> next_x[K], next_dy[K];
+  auto load_row = [&](std::int64_t row) {
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      const std::int64_t vi = threadIdx.x + std::int64_t(k) * blockDim.x;
+      if (row < p.rows && vi < vectors) {
+        next_x[k] = load_vec<V>(x + row * p.hidden + vi * V);
+        next_dy[k] = load_vec<V>(dy + row * p.hidden + vi * V);
+      }
+    }
+  };
+  load_row(blockIdx.x);
   for (std::int64_t row = blockIdx.x; row < p.rows; row += gridDim.x) {
     const std::int64_t base = row * p.hidden;
+    Vec<T, V> row_x[K], row_dy[K];
+#pragma unroll
+    for (int k = 0; k < K; ++k) {
+      row_x[k] = next_x[k];
+      row_dy[k] = next_dy[k];
+    }
+    load_row(row + gridDim.x);
     const SplitMean<A> mean = load_mean<A>(p.stats, p.rms ? nullptr : p.mean, row);
     const A rstd = A(load_any(p.stats, p.rstd, row));
     A xhat[K][V], g[K][V];
@@ -285,8 +308,8 @@ __global__ void __launch_bounds__(512) row_backward_cached(RowBackwardParams p) 
     for (int k = 0; k < K; ++k) {
       const std::int64_t vi = threadIdx.x + std::int64_t(k) * blockDim.x;
       if (vi < vectors) {
-        const Vec<T, V> xv = load_vec<V>(x + base + vi * V);
-        const Vec<T, V> dyv = load_vec<V>(dy + base + vi * V);
+        const Vec<T, V>& xv = row_x[k];
+        const Vec<T, V>& dyv = row_dy[k];
         Vec<P, V> gv;
         if (gamma != nullptr) gv = load_vec<V>(gamma + vi * V);
 #pragma unroll
@@ -423,17 +446,20 @@ __global__ void __launch_bounds__(256) row_param_partials(RowBackwardParams p, s
   }
 }
 
-// Sums the partial rows in part order into dgamma/dbeta: block (32, 8) takes
-// 32 columns; thread row ty sums a fixed contiguous range of parts, then the
-// 8 range sums are added in ty order.
+// Sums the partial rows in part order into dgamma/dbeta: block (32,
+// kPartialSumRows) takes 32 columns; thread row ty sums a fixed contiguous
+// range of parts, then the range sums are added in ty order. 32 thread rows,
+// not 8: a 1024-column backward has only 32 such blocks, and each thread's
+// chain of loads was its running time.
+constexpr int kPartialSumRows = 32;
 template <class A>
-__global__ void __launch_bounds__(256)
+__global__ void __launch_bounds__(32 * kPartialSumRows)
     reduce_param_partials(const A* partial_dgamma, const A* partial_dbeta, std::int64_t parts,
                           std::int64_t hidden, void* dgamma, void* dbeta, DType param) {
-  __shared__ A sg[8][33];
-  __shared__ A sb[8][33];
+  __shared__ A sg[kPartialSumRows][33];
+  __shared__ A sb[kPartialSumRows][33];
   const std::int64_t col = std::int64_t(blockIdx.x) * 32 + threadIdx.x;
-  const std::int64_t per = (parts + 7) / 8;
+  const std::int64_t per = (parts + kPartialSumRows - 1) / kPartialSumRows;
   const std::int64_t begin = std::int64_t(threadIdx.y) * per;
   const std::int64_t end = begin + per < parts ? begin + per : parts;
   A dg = A(0), db = A(0);
@@ -447,7 +473,7 @@ __global__ void __launch_bounds__(256)
   sb[threadIdx.y][threadIdx.x] = db;
   __syncthreads();
   if (threadIdx.y == 0 && col < hidden) {
-    for (int r = 1; r < 8; ++r) {
+    for (int r = 1; r < kPartialSumRows; ++r) {
       dg += sg[r][threadIdx.x];
       db += sb[r][threadIdx.x];
     }

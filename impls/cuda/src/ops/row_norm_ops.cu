@@ -196,7 +196,8 @@ void backward_typed(const RowNormPlan& plan, const RowNormBackwardArgs& a, void*
     }
   }
   if (want_params) {
-    device::reduce_param_partials<A><<<unsigned((plan.hidden + 31) / 32), dim3(32, 8), 0, stream>>>(
+    device::reduce_param_partials<A>
+        <<<unsigned((plan.hidden + 31) / 32), dim3(32, device::kPartialSumRows), 0, stream>>>(
         partials.dgamma, partials.dbeta, parts, plan.hidden, a.dgamma, a.dbeta, plan.param);
   }
   check_cuda(cudaGetLastError(), "row_norm_backward kernel launch");
