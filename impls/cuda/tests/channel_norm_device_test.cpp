@@ -221,8 +221,7 @@ TEST_CASE("batch norm: a NaN channel has NaN statistics; eval dx does not depend
   e.flags = NC_FLAG_SCALE | NC_FLAG_TRACK_RUNNING_STATS;
   e.mode = NC_MODE_EVAL;
   nt::Inputs ein;
-  ein.x = nt::HostTensor(DType::f32, {2, 2, 2},
-                         {1, INFINITY, -INFINITY, 2, std::nan(""), 3, 4, 5});
+  ein.x = nt::HostTensor(DType::f32, {2, 2, 2}, {1, INFINITY, -INFINITY, 2, std::nan(""), 3, 4, 5});
   ein.gamma = nt::HostTensor(DType::f32, {2}, {2, -1});
   ein.running_mean = nt::HostTensor(DType::f32, {2}, {0.5, -0.5});
   ein.running_var = nt::HostTensor(DType::f32, {2}, {4, 0.25});

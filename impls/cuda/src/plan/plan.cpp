@@ -169,14 +169,16 @@ RowConfig row_backward_config(std::int64_t hidden, DType data, bool aligned) {
 }
 
 std::int64_t row_param_parts(std::int64_t rows, std::int64_t hidden) {
-  // Long rows: 256 partial rows, two blocks per SM of a 132-SM GPU, which
-  // is all their registers allow. Short rows have small blocks: 256 of them
+  // Long rows: 256 partial rows, one or two blocks per SM of a 132-SM GPU,
+  // which is all their registers allow. Short rows have small blocks: 256 of them
   // left an H200 a quarter full (8192x1024 bf16 backward at 16 % of the
   // copy bandwidth), so they get up to 1024, as many as keep the partials
   // (2^20 columns x 8 bytes, written and read once) a small share of the
   // traffic. A function of the shape only: the bits of dgamma/dbeta do not
   // depend on the device.
-  const std::int64_t wanted = std::clamp<std::int64_t>((std::int64_t(1) << 20) / std::max<std::int64_t>(hidden, 1), 256, 1024);
+  constexpr std::int64_t kPartialColumns = std::int64_t(1) << 20;
+  const std::int64_t wanted =
+      std::clamp<std::int64_t>(kPartialColumns / std::max<std::int64_t>(hidden, 1), 256, 1024);
   return std::min<std::int64_t>(rows, wanted);
 }
 
