@@ -44,7 +44,7 @@ for src in module dlpack_exchange cuda_runtime; do
 done
 # The link line of link.txt, run from the target's folder (its paths are
 # relative to it), with our objects and output.
-link=$(cat "$build/harness/python/CMakeFiles/normcheck_python.dir/link.txt")
+link=$(cat "$target_dir/link.txt")
 libs=${link#*cuda_runtime.cpp.o}
 out="$PWD/.carry/python/normcheck/_normcheck$suffix"
 # shellcheck disable=SC2086

@@ -86,8 +86,9 @@ if want bench; then
 fi
 if want python; then
   echo "== python: device tests (DLPack)"
-  # The extension is built for the build machine's Python (3.11); another
-  # minor version cannot load it, and that is a skip, not a failure.
+  # collect_carry.sh carries the extension for the build machine's Python
+  # (3.11); build_python_ext.sh adds one for this machine's. Without it this
+  # Python cannot load the package, and that is a skip, not a failure.
   if [ ! -d .carry/python/normcheck ]; then
     echo "skipped: the Python package was not carried" | tee "$out/python.log"
   elif ! PYTHONPATH=.carry/python python3 -c "import normcheck, torch, pytest" > "$out/python.log" 2>&1; then
