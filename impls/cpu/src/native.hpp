@@ -87,12 +87,7 @@ NC_INLINE Halves splat_halves(float x) {
 }
 // hsum<float>'s order: lane i + lane i + 8 first, then pairwise.
 NC_INLINE float hsum(Halves v) {
-  const F8 s = v.lo + v.hi;
-  float a[8];
-  std::memcpy(a, &s, sizeof s);
-  for (int width = 4; width >= 1; width /= 2)
-    for (int i = 0; i < width; ++i) a[i] += a[i + width];
-  return a[0];
+  return lane_sum(v.lo + v.hi);
 }
 
 // The 16 values at p as f32 (vload).

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernel_isa.hpp"
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
 #include "parallel.hpp"
@@ -29,10 +30,11 @@ constexpr std::int64_t kRowBlock = 64;
 template <class S>
 inline constexpr bool kWidenOnce = std::is_same_v<S, f16_t>;
 
-template <class S>
+template <class K, class S>
 NC_INLINE void widen_run(const S* p, float* out, std::int64_t n) {
   std::int64_t i = 0;
-  for (; i + kLanes<float> <= n; i += kLanes<float>) wput(out + i, wload(p + i), false);
+  for (; i + kLanes<float> <= n; i += kLanes<float>)
+    wput(out + i, wload<Wide<float, K>>(p + i), false);
   for (; i < n; ++i) out[i] = widen(p[i]);
 }
 
@@ -49,12 +51,14 @@ struct RowForwardJob {
   const void* beta;
   double* mean;  // per row
   double* rstd;
-  bool stream;  // y through streaming stores
+  bool stream;       // y through streaming stores
+  PrefetchTo ahead;  // where the next row goes while this one is normalized
 };
 
-template <class S>
+template <class S, class K>
 struct RowForward {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
@@ -74,7 +78,7 @@ struct RowForward {
       const S* res = static_cast<const S*>(j.residual) + r * n;
       S* out = static_cast<S*>(j.residual_out) + r * n;
       std::int64_t i = 0;
-      for (; i + L <= n; i += L) wput(out + i, wload(src + i) + wload(res + i), false);
+      for (; i + L <= n; i += L) wput(out + i, wload<W>(src + i) + wload<W>(res + i), false);
       for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
       src = out;
     }
@@ -86,7 +90,7 @@ struct RowForward {
     // prefetches spread over the normalize pass and its streaming stores.
     const S* next = r + 1 < j.rows ? static_cast<const S*>(j.x) + (r + 1) * n : src;
     if constexpr (kWidenOnce<S>) {
-      widen_run(src, wide, n);
+      widen_run<K>(src, wide, n);
       normalize(j, r, static_cast<const float*>(wide), next);
     } else {
       normalize(j, r, src, next);
@@ -102,9 +106,9 @@ struct RowForward {
     T mean = T(0);
     double var = 0.0;
     if (j.rms) {
-      var = double(run_sum_squares(src, n)) / double(n);  // the mean square
+      var = double(run_sum_squares<K>(src, n)) / double(n);  // the mean square
     } else {
-      const auto m = contiguous_moments(src, n, src);  // nothing ahead: see row()
+      const auto m = contiguous_moments<K>(src, n, src);  // nothing ahead: see row()
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -115,27 +119,44 @@ struct RowForward {
     const T* gamma = static_cast<const T*>(j.gamma);
     const T* beta = static_cast<const T*>(j.beta);
     S* y = static_cast<S*>(j.y) + r * n;
-    const Wide<T> vm = wsplat(mean), vr = wsplat(rstd);
+    const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
     std::int64_t i = 0;
     if constexpr (std::is_same_v<R, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // gamma and beta in pair order
-        prefetch_line(next + i);
-        prefetch_line(next + i + L);
-        const auto v = load_pair_halves(src + i);
-        put_pair_halves(y + i, ((v.even - vm) * vr) * wload(gamma + i) + wload(beta + i),
-                        ((v.odd - vm) * vr) * wload(gamma + i + L) + wload(beta + i + L), j.stream);
+        prefetch_elements<2 * L>(next + i, j.ahead);
+        const auto v = wload_pair<W>(src + i);
+        wput_pair<K>(y + i, ((v.even - vm) * vr) * wload<W>(gamma + i) + wload<W>(beta + i),
+                     ((v.odd - vm) * vr) * wload<W>(gamma + i + L) + wload<W>(beta + i + L),
+                     j.stream);
       }
     for (; i + L <= n; i += L) {
-      prefetch_line(next + i);
-      wput(y + i, ((wload(src + i) - vm) * vr) * wload(gamma + i) + wload(beta + i), j.stream);
+      prefetch_line(next + i, j.ahead);
+      wput(y + i, ((wload<W>(src + i) - vm) * vr) * wload<W>(gamma + i) + wload<W>(beta + i),
+           j.stream);
     }
     for (; i < n; ++i) y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
   }
 };
 
-NC_SIMD_CLONES void forward_task(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<RowForward>(j.data, j, begin, end);
+// One entry per build (kernel_isa.hpp); the typed kernels are inlined into
+// each, so each is compiled for its own target.
+template <class S>
+using RowForward32 = RowForward<S, Kit32>;
+template <class S>
+using RowForward64 = RowForward<S, Kit64>;
+template <class S>
+using RowForward64Bf16 = RowForward<S, Kit64Bf16>;
+NC_SIMD_CLONES void forward_portable(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<RowForward32>(j.data, j, begin, end);
 }
+NC_TARGET_AVX512 void forward_avx512(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<RowForward64>(j.data, j, begin, end);
+}
+NC_TARGET_AVX512_BF16 void forward_avx512_bf16(const RowForwardJob& j, std::int64_t begin,
+                                               std::int64_t end) {
+  dispatch<RowForward64Bf16>(j.data, j, begin, end);
+}
+constexpr ByIsa<RowForwardJob> kForward{forward_portable, forward_avx512, forward_avx512_bf16};
 
 struct RowBackwardJob {
   DType data;
@@ -150,12 +171,14 @@ struct RowBackwardJob {
   const void* rstd;
   void* dgamma_part;  // compute type, [blocks][cols], or nullptr; zeroed by the tasks
   void* dbeta_part;
-  bool stream;  // dx (and dresidual) through streaming stores
+  bool stream;       // dx (and dresidual) through streaming stores
+  PrefetchTo ahead;  // where the next row's x and dy go during the dx pass
 };
 
-template <class S>
+template <class S, class K>
 struct RowBackward {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
@@ -183,27 +206,27 @@ struct RowBackward {
     const T* gamma = static_cast<const T*>(j.gamma);
     const T mean = j.rms ? T(0) : static_cast<const T*>(j.mean)[r];
     const T rstd = static_cast<const T*>(j.rstd)[r];
-    const Wide<T> vm = wsplat(mean), vr = wsplat(rstd);
-    Wide<T> sg = wsplat(T(0)), sgd = sg;
+    const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
+    W sg = wsplat<W>(T(0)), sgd = sg;
     // One vector of x and dy whose per-column values sit at `at`.
-    const auto accumulate = [&](std::int64_t at, Wide<T> xv, Wide<T> dyv) NC_LAMBDA {
-      const Wide<T> d = xv - vm, g = wload(gamma + at) * dyv;
+    const auto accumulate = [&](std::int64_t at, W xv, W dyv) NC_LAMBDA {
+      const W d = xv - vm, g = wload<W>(gamma + at) * dyv;
       sg += g;
       sgd += g * d;
-      if (dgamma != nullptr) wput(dgamma + at, wload(dgamma + at) + dyv * (d * vr), false);
-      if (dbeta != nullptr) wput(dbeta + at, wload(dbeta + at) + dyv, false);
+      if (dgamma != nullptr) wput(dgamma + at, wload<W>(dgamma + at) + dyv * (d * vr), false);
+      if (dbeta != nullptr) wput(dbeta + at, wload<W>(dbeta + at) + dyv, false);
     };
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // per-column arrays in pair order
-        const auto xv = load_pair_halves(x + i), dyv = load_pair_halves(dy + i);
+        const auto xv = wload_pair<W>(x + i), dyv = wload_pair<W>(dy + i);
         accumulate(i, xv.even, dyv.even);
         accumulate(i + L, xv.odd, dyv.odd);
       }
     [[maybe_unused]] float* wide_x = wide;
     [[maybe_unused]] float* wide_dy = kWidenOnce<S> ? wide + n : nullptr;
     for (; i + L <= n; i += L) {
-      const auto xv = wload(x + i), dyv = wload(dy + i);
+      const auto xv = wload<W>(x + i), dyv = wload<W>(dy + i);
       if constexpr (kWidenOnce<S>) {
         wput(wide_x + i, xv, false);
         wput(wide_dy + i, dyv, false);
@@ -228,23 +251,21 @@ struct RowBackward {
     const T c1 = T(-rs * rs * rs * sum_gd / double(n));
     S* dx = static_cast<S*>(j.dx) + r * n;
     S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
-    const Wide<T> v0 = wsplat(c0), v1 = wsplat(c1);
+    const W v0 = wsplat<W>(c0), v1 = wsplat<W>(c1);
     // This pass works from L1; the next row's x and dy are fetched meanwhile.
     const std::int64_t next = r + 1 < j.rows ? n : 0;
-    const auto dx_of = [&](std::int64_t at, Wide<T> xv, Wide<T> dyv) NC_LAMBDA {
-      return (vr * (wload(gamma + at) * dyv) + v0) + (xv - vm) * v1;
+    const auto dx_of = [&](std::int64_t at, W xv, W dyv) NC_LAMBDA {
+      return (vr * (wload<W>(gamma + at) * dyv) + v0) + (xv - vm) * v1;
     };
     i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {
-        prefetch_line(x + next + i);
-        prefetch_line(dy + next + i);
-        prefetch_line(x + next + i + L);
-        prefetch_line(dy + next + i + L);
-        const auto xv = load_pair_halves(x + i), dyv = load_pair_halves(dy + i);
-        const Wide<T> even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
-        put_pair_halves(dx + i, even, odd, j.stream);
-        if (dres != nullptr) put_pair_halves(dres + i, even, odd, j.stream);
+        prefetch_elements<2 * L>(x + next + i, j.ahead);
+        prefetch_elements<2 * L>(dy + next + i, j.ahead);
+        const auto xv = wload_pair<W>(x + i), dyv = wload_pair<W>(dy + i);
+        const W even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
+        wput_pair<K>(dx + i, even, odd, j.stream);
+        if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
       }
     const auto* read_x = [&] {
       if constexpr (kWidenOnce<S>)
@@ -259,9 +280,9 @@ struct RowBackward {
         return dy;
     }();
     for (; i + L <= n; i += L) {
-      prefetch_line(x + next + i);
-      prefetch_line(dy + next + i);
-      const Wide<T> out = dx_of(i, wload(read_x + i), wload(read_dy + i));
+      prefetch_line(x + next + i, j.ahead);
+      prefetch_line(dy + next + i, j.ahead);
+      const W out = dx_of(i, wload<W>(read_x + i), wload<W>(read_dy + i));
       wput(dx + i, out, j.stream);
       if (dres != nullptr) wput(dres + i, out, j.stream);
     }
@@ -274,9 +295,25 @@ struct RowBackward {
   }
 };
 
-NC_SIMD_CLONES void backward_task(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<RowBackward>(j.data, j, begin, end);
+template <class S>
+using RowBackward32 = RowBackward<S, Kit32>;
+template <class S>
+using RowBackward64 = RowBackward<S, Kit64>;
+template <class S>
+using RowBackward64Bf16 = RowBackward<S, Kit64Bf16>;
+NC_SIMD_CLONES void backward_portable(const RowBackwardJob& j, std::int64_t begin,
+                                      std::int64_t end) {
+  dispatch<RowBackward32>(j.data, j, begin, end);
 }
+NC_TARGET_AVX512 void backward_avx512(const RowBackwardJob& j, std::int64_t begin,
+                                      std::int64_t end) {
+  dispatch<RowBackward64>(j.data, j, begin, end);
+}
+NC_TARGET_AVX512_BF16 void backward_avx512_bf16(const RowBackwardJob& j, std::int64_t begin,
+                                                std::int64_t end) {
+  dispatch<RowBackward64Bf16>(j.data, j, begin, end);
+}
+constexpr ByIsa<RowBackwardJob> kBackward{backward_portable, backward_avx512, backward_avx512_bf16};
 
 // The per-block dgamma/dbeta partials [blocks][cols] in the compute type,
 // left uninitialized: each block's task zeroes its own partials, in
@@ -345,6 +382,10 @@ class BlockPartials {
   double* storage_;
 };
 
+std::int64_t compute_bytes(DType data) {
+  return data == DType::f64 ? 8 : 4;
+}
+
 std::int64_t block_count(std::int64_t rows) {
   return (rows + kRowBlock - 1) / kRowBlock;
 }
@@ -386,15 +427,27 @@ void forward_rows(const ForwardCall& call) {
       g.data, pair_order(g.data, param_values<double>(g.param, call.beta, g.cols, 0.0)));
   std::vector<double> mean(std::size_t(g.rows)), rstd(std::size_t(g.rows));
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
-  const RowForwardJob job{g.data,        p.op == NC_OP_RMS_NORM,
-                          g.rows,        g.cols,
-                          p.eps,         call.x,
-                          call.residual, call.residual_out,
-                          call.y,        gamma.data(),
-                          beta.data(),   mean.data(),
-                          rstd.data(),   should_stream(call.y, g.rows * row_bytes, row_bytes)};
+  // This row and the next, gamma and beta, and f16's widened row.
+  const std::int64_t working_set =
+      2 * row_bytes + 2 * g.cols * compute_bytes(g.data) + (g.data == DType::f16 ? g.cols * 4 : 0);
+  const RowForwardJob job{g.data,
+                          p.op == NC_OP_RMS_NORM,
+                          g.rows,
+                          g.cols,
+                          p.eps,
+                          call.x,
+                          call.residual,
+                          call.residual_out,
+                          call.y,
+                          gamma.data(),
+                          beta.data(),
+                          mean.data(),
+                          rstd.data(),
+                          should_stream(call.y, g.rows * row_bytes, row_bytes),
+                          prefetch_level(working_set)};
+  const auto task = kForward.at(kernel_isa());
   parallel_for(block_count(g.rows), kRowBlock * std::int64_t(cols),
-               [&](std::int64_t b, std::int64_t e) { forward_task(job, b, e); });
+               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
   store_saved(call, mean, rstd);
 }
 
@@ -411,6 +464,11 @@ void backward_rows(const BackwardCall& call) {
   const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
   const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0, 0);
   const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0, 1);
+  // x and dy of this row and the next, gamma, the dgamma/dbeta partials, and
+  // f16's widened x and dy.
+  const std::int64_t working_set = 4 * row_bytes +
+                                   (want_params ? 3 : 1) * g.cols * compute_bytes(g.data) +
+                                   (g.data == DType::f16 ? 2 * g.cols * 4 : 0);
   const RowBackwardJob job{g.data,
                            rms,
                            g.rows,
@@ -426,9 +484,11 @@ void backward_rows(const BackwardCall& call) {
                            want_params ? dbeta_part.data() : nullptr,
                            should_stream(call.dx, g.rows * row_bytes, row_bytes) &&
                                (call.dresidual == nullptr ||
-                                should_stream(call.dresidual, g.rows * row_bytes, row_bytes))};
+                                should_stream(call.dresidual, g.rows * row_bytes, row_bytes)),
+                           prefetch_level(working_set)};
+  const auto task = kBackward.at(kernel_isa());
   parallel_for(blocks, kRowBlock * g.cols,
-               [&](std::int64_t b, std::int64_t e) { backward_task(job, b, e); });
+               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
   if (call.dgamma != nullptr)
     store_values(g.param, call.dgamma, natural_order(g.data, dgamma_part.combine(blocks, g.cols)));
   if (call.dbeta != nullptr)

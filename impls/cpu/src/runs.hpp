@@ -12,6 +12,7 @@
 
 #include "native.hpp"
 #include "simd.hpp"
+#include "wide.hpp"
 
 namespace normcheck::cpu {
 
@@ -148,78 +149,39 @@ NC_INLINE void merge_each(std::int64_t count_a, T* __restrict mean_a, T* __restr
   }
 }
 
-// The vectors the passes below compute with: for the f32 compute type,
-// Vec<float>'s 16 lanes as two native halves (native.hpp: same bits, but
-// they stay in registers in the AVX2 clone); for f64, Vec<double>.
-template <class T>
-struct WideOf {
-  using type = Vec<T>;
-};
-template <>
-struct WideOf<float> {
-  using type = Halves;
-};
-template <class T>
-using Wide = typename WideOf<T>::type;
-template <class T>
-NC_INLINE Wide<T> wsplat(T x) {
-  if constexpr (std::is_same_v<T, float>)
-    return splat_halves(x);
-  else
-    return splat(x);
-}
-NC_INLINE Vec<double> wload(const double* p) {
-  return vload(p);
-}
-template <class S>
-NC_INLINE Halves wload(const S* p) {
-  return load_halves(p);
-}
-NC_INLINE double wsum(Vec<double> v) {
-  return hsum<double>(v);
-}
-NC_INLINE float wsum(Halves v) {
-  return hsum(v);
-}
-NC_INLINE void wput(double* p, Vec<double> v, bool stream) {
-  vput(p, v, stream);
-}
-template <class S>
-NC_INLINE void wput(S* p, Halves v, bool stream) {
-  put_halves(p, v, stream);
-}
-
 // The two vectors of a block of 2 * kLanes elements, for the reductions
 // below: its halves, or for bf16 its even and its odd elements (a pair
 // load is several shuffles cheaper than two widening loads). Either way a
 // fixed assignment of elements to accumulator lanes.
-template <class S>
+template <class S, class K>
 struct Block {
-  Wide<compute_t<S>> v0, v1;
+  Wide<compute_t<S>, K> v0, v1;
 };
-template <class S>
-NC_INLINE Block<S> wload_block(const S* p) {
+template <class K, class S>
+NC_INLINE Block<S, K> wload_block(const S* p) {
+  using W = Wide<compute_t<S>, K>;
   if constexpr (std::is_same_v<S, bf16_t>) {
-    const auto pair = load_pair_halves(p);
+    const auto pair = wload_pair<W>(p);
     return {pair.even, pair.odd};
   } else {
-    return {wload(p), wload(p + kLanes<compute_t<S>>)};
+    return {wload<W>(p), wload<W>(p + kLanes<compute_t<S>>)};
   }
 }
 
-template <class S>
+template <class K = Kit32, class S>
 NC_INLINE compute_t<S> run_sum(const S* p, std::int64_t n) {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   constexpr std::int64_t L = kLanes<T>;
-  Wide<T> a0 = wsplat(T(0)), a1 = a0;
+  W a0 = wsplat<W>(T(0)), a1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const auto b = wload_block(p + i);
+    const auto b = wload_block<K>(p + i);
     a0 += b.v0;
     a1 += b.v1;
   }
   if (i + L <= n) {
-    a0 += wload(p + i);
+    a0 += wload<W>(p + i);
     i += L;
   }
   T tail = T(0);
@@ -227,19 +189,20 @@ NC_INLINE compute_t<S> run_sum(const S* p, std::int64_t n) {
   return wsum(a0 + a1) + tail;
 }
 
-template <class S>
+template <class K = Kit32, class S>
 NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   constexpr std::int64_t L = kLanes<T>;
-  Wide<T> a0 = wsplat(T(0)), a1 = a0;
+  W a0 = wsplat<W>(T(0)), a1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const auto b = wload_block(p + i);
+    const auto b = wload_block<K>(p + i);
     a0 += b.v0 * b.v0;
     a1 += b.v1 * b.v1;
   }
   if (i + L <= n) {
-    const Wide<T> v = wload(p + i);
+    const W v = wload<W>(p + i);
     a0 += v * v;
     i += L;
   }
@@ -254,26 +217,26 @@ NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
 // `ahead` is where the caller reads next (a run at least n long, or p
 // itself): its lines are prefetched during the second pass, which works
 // from L1 (see prefetch_line).
-template <class S, class A>
+template <class K = Kit32, class S, class A>
 NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A* ahead) {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   constexpr std::int64_t L = kLanes<T>;
-  const T mean = run_sum(p, n) / T(n);
-  const Wide<T> m = wsplat(mean);
-  Wide<T> s0 = wsplat(T(0)), s1 = s0, q0 = s0, q1 = s0;
+  const T mean = run_sum<K>(p, n) / T(n);
+  const W m = wsplat<W>(mean);
+  W s0 = wsplat<W>(T(0)), s1 = s0, q0 = s0, q1 = s0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    prefetch_line(ahead + i);
-    prefetch_line(ahead + i + L);
-    const auto b = wload_block(p + i);
-    const Wide<T> d0 = b.v0 - m, d1 = b.v1 - m;
+    prefetch_elements<2 * L>(ahead + i);
+    const auto b = wload_block<K>(p + i);
+    const W d0 = b.v0 - m, d1 = b.v1 - m;
     s0 += d0;
     s1 += d1;
     q0 += d0 * d0;
     q1 += d1 * d1;
   }
   if (i + L <= n) {
-    const Wide<T> d = wload(p + i) - m;
+    const W d = wload<W>(p + i) - m;
     s0 += d;
     q0 += d * d;
     i += L;
@@ -292,35 +255,36 @@ NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A*
 // Moments of a run of any length: L1-sized chunks combined in order.
 // `ahead` (the caller's next run, at least n long, or p) is prefetched chunk
 // by chunk.
-template <class S, class A>
+template <class K = Kit32, class S, class A>
 NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n, const A* ahead) {
   constexpr std::int64_t chunk = 4096;  // a multiple of 32: bf16 pairs stay aligned to it
-  Moments<compute_t<S>> m = run_moments(p, std::min(n, chunk), ahead);
+  Moments<compute_t<S>> m = run_moments<K>(p, std::min(n, chunk), ahead);
   for (std::int64_t i = chunk; i < n; i += chunk)
-    m = merge(m, run_moments(p + i, std::min(chunk, n - i), ahead + i));
+    m = merge(m, run_moments<K>(p + i, std::min(chunk, n - i), ahead + i));
   return m;
 }
 
 // sum(dy) and sum(dy * (x - mean)).
-template <class S>
+template <class K = Kit32, class S>
 NC_INLINE void run_backward_sums(const S* dy, const S* x, std::int64_t n, compute_t<S> mean,
                                  compute_t<S>& sum_dy, compute_t<S>& sum_dy_d) {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   constexpr std::int64_t L = kLanes<T>;
-  const Wide<T> m = wsplat(mean);
-  Wide<T> a0 = wsplat(T(0)), a1 = a0, b0 = a0, b1 = a0;
+  const W m = wsplat<W>(mean);
+  W a0 = wsplat<W>(T(0)), a1 = a0, b0 = a0, b1 = a0;
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
-    const auto g = wload_block(dy + i), v = wload_block(x + i);
+    const auto g = wload_block<K>(dy + i), v = wload_block<K>(x + i);
     a0 += g.v0;
     a1 += g.v1;
     b0 += g.v0 * (v.v0 - m);
     b1 += g.v1 * (v.v1 - m);
   }
   if (i + L <= n) {
-    const Wide<T> g = wload(dy + i);
+    const W g = wload<W>(dy + i);
     a0 += g;
-    b0 += g * (wload(x + i) - m);
+    b0 += g * (wload<W>(x + i) - m);
     i += L;
   }
   T ta = T(0), tb = T(0);
@@ -334,19 +298,20 @@ NC_INLINE void run_backward_sums(const S* dy, const S* x, std::int64_t n, comput
 }
 
 // y = (x - mean) * scale + shift.
-template <class S>
+template <class K = Kit32, class S>
 NC_INLINE void run_affine(const S* x, S* y, std::int64_t n, compute_t<S> mean, compute_t<S> scale,
                           compute_t<S> shift, bool stream) {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   constexpr std::int64_t L = kLanes<T>;
-  const Wide<T> m = wsplat(mean), a = wsplat(scale), b = wsplat(shift);
+  const W m = wsplat<W>(mean), a = wsplat<W>(scale), b = wsplat<W>(shift);
   std::int64_t i = 0;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; i + 2 * L <= n; i += 2 * L) {
-      const auto v = load_pair_halves(x + i);
-      put_pair_halves(y + i, (v.even - m) * a + b, (v.odd - m) * a + b, stream);
+      const auto v = wload_pair<W>(x + i);
+      wput_pair<K>(y + i, (v.even - m) * a + b, (v.odd - m) * a + b, stream);
     }
-  for (; i + L <= n; i += L) wput(y + i, (wload(x + i) - m) * a + b, stream);
+  for (; i + L <= n; i += L) wput(y + i, (wload<W>(x + i) - m) * a + b, stream);
   for (; i < n; ++i) y[i] = narrow<S>((widen(x[i]) - mean) * scale + shift);
 }
 
@@ -356,29 +321,30 @@ NC_INLINE void run_affine(const S* x, S* y, std::int64_t n, compute_t<S> mean, c
 // by a zero c1: (x - mean) * 0 is NaN where x is NaN or inf, and dx must not
 // depend on x there. a * dy + c0 is kept as is, so finite results keep
 // their bits (c0 is 0 then, and +0 + (+-0) is what the full form gave).
-template <bool kWithX, class S>
+template <bool kWithX, class K = Kit32, class S>
 NC_INLINE void run_dx(const S* dy, const S* x, S* dx, std::int64_t n, compute_t<S> mean,
                       compute_t<S> a, compute_t<S> c0, compute_t<S> c1, bool stream) {
   using T = compute_t<S>;
+  using W = Wide<T, K>;
   constexpr std::int64_t L = kLanes<T>;
-  const Wide<T> m = wsplat(mean), va = wsplat(a), v0 = wsplat(c0), v1 = wsplat(c1);
+  const W m = wsplat<W>(mean), va = wsplat<W>(a), v0 = wsplat<W>(c0), v1 = wsplat<W>(c1);
   std::int64_t i = 0;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; i + 2 * L <= n; i += 2 * L) {
-      const auto g = load_pair_halves(dy + i);
+      const auto g = wload_pair<W>(dy + i);
       if constexpr (kWithX) {
-        const auto d = load_pair_halves(x + i);
-        put_pair_halves(dx + i, (va * g.even + v0) + (d.even - m) * v1,
-                        (va * g.odd + v0) + (d.odd - m) * v1, stream);
+        const auto d = wload_pair<W>(x + i);
+        wput_pair<K>(dx + i, (va * g.even + v0) + (d.even - m) * v1,
+                     (va * g.odd + v0) + (d.odd - m) * v1, stream);
       } else {
-        put_pair_halves(dx + i, va * g.even + v0, va * g.odd + v0, stream);
+        wput_pair<K>(dx + i, va * g.even + v0, va * g.odd + v0, stream);
       }
     }
   for (; i + L <= n; i += L) {
     if constexpr (kWithX)
-      wput(dx + i, (va * wload(dy + i) + v0) + (wload(x + i) - m) * v1, stream);
+      wput(dx + i, (va * wload<W>(dy + i) + v0) + (wload<W>(x + i) - m) * v1, stream);
     else
-      wput(dx + i, va * wload(dy + i) + v0, stream);
+      wput(dx + i, va * wload<W>(dy + i) + v0, stream);
   }
   for (; i < n; ++i) {
     if constexpr (kWithX)

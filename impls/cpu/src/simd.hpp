@@ -58,14 +58,35 @@ NC_INLINE Vec<T> splat(T x) {
   return v;
 }
 
-// Sum of the lanes in a fixed pairwise order.
+// Sum of the lanes of a vector of any width in a fixed pairwise order: the
+// upper half added to the lower half, lane by lane, until one lane is left.
+// Written on ever narrower vectors (extract and add) rather than on an
+// array: GCC 12 compiled the array form to a loop of scalar additions
+// through the stack, 15 dependent ones per 16 lanes, a sizeable part of a
+// 768-column row (perf, reports/perf.md issue 17). Same additions either way.
+template <class V>
+NC_INLINE auto lane_sum(V v) {
+  using E = std::remove_cvref_t<decltype(v[0])>;
+  constexpr std::size_t n = sizeof(V) / sizeof(E);
+  if constexpr (n == 1) {
+    return E(v[0]);
+  } else if constexpr (sizeof(V) <= 16) {
+    E a[n];
+    std::memcpy(a, &v, sizeof v);
+    for (std::size_t width = n / 2; width >= 1; width /= 2)
+      for (std::size_t i = 0; i < width; ++i) a[i] += a[i + width];
+    return a[0];
+  } else {
+    typedef E Half __attribute__((vector_size(sizeof(V) / 2)));
+    Half lo, hi;
+    std::memcpy(&lo, &v, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+    return lane_sum(lo + hi);
+  }
+}
 template <class T>
 NC_INLINE T hsum(Vec<T> v) {
-  T a[kLanes<T>];
-  std::memcpy(a, &v, sizeof v);
-  for (std::int64_t width = kLanes<T> / 2; width >= 1; width /= 2)
-    for (std::int64_t i = 0; i < width; ++i) a[i] += a[i + width];
-  return a[0];
+  return lane_sum(v);
 }
 
 // Lane masks without vector compares. GCC 12 lowers a compare or a ?: on a
@@ -274,6 +295,29 @@ NC_INLINE void vstream(f16_t* p, Vec<float> v) {
 // address inside the tensor.
 NC_INLINE void prefetch_line(const void* p) {
   __builtin_prefetch(p);
+}
+// Where a prefetch puts a line. Into L1 while a kernel's working set
+// (the run it computes on, the next one, its parameters) fits there with
+// room to spare; into L2 beyond that, where lines fetched into L1 would
+// evict the current run and the parameters the pass is still reading:
+// ln/rms rows of 4096 bf16 or f32 (working sets of 48-64 KiB against this
+// machine's 48 KiB L1) ran 8-18 % faster with L2 hints, rows of 768 (9-15
+// KiB) 8-24 % slower (reports/perf.md, issue 17).
+enum class PrefetchTo { l1, l2 };
+PrefetchTo prefetch_level(std::int64_t working_set_bytes);
+
+NC_INLINE void prefetch_line(const void* p, PrefetchTo to) {
+  if (to == PrefetchTo::l1)
+    __builtin_prefetch(p, 0, 3);
+  else
+    __builtin_prefetch(p, 0, 2);
+}
+// The lines of the n elements at p, one hint per 64 bytes: a second hint
+// to a line already requested only costs an instruction.
+template <std::int64_t n, class E>
+NC_INLINE void prefetch_elements(const E* p, PrefetchTo to = PrefetchTo::l1) {
+  for (std::size_t b = 0; b < n * sizeof(E); b += 64)
+    prefetch_line(reinterpret_cast<const char*>(p) + b, to);
 }
 
 NC_INLINE void vput_pair(bf16_t* p, Vec<float> even, Vec<float> odd, bool stream) {

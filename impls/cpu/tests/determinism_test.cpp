@@ -7,7 +7,7 @@
 
 #include "normcheck/cpu/backend.hpp"
 #include "normcheck/testing/backend_call.hpp"
-#include "thread_count.hpp"
+#include "scoped_env.hpp"
 
 using namespace normcheck;
 using namespace normcheck::testing;
@@ -131,4 +131,20 @@ TEST_CASE("a malformed NORMCHECK_CPU_THREADS is an invalid argument", "[determin
   const auto r = run_forward(cpu::backend_table(), p, random_inputs(p, 1));
   CHECK(r.status == NC_INVALID_ARGUMENT);
   CHECK(r.message.find("NORMCHECK_CPU_THREADS") != std::string::npos);
+}
+
+TEST_CASE("a malformed NORMCHECK_CPU_ISA is an invalid argument", "[determinism]") {
+  const cpu::testing::ScopedEnv bad("NORMCHECK_CPU_ISA", "avx9000");
+  const auto p = make_problem(NC_OP_RMS_NORM, {16, 64}, DType::bf16);
+  const auto r = run_forward(cpu::backend_table(), p, random_inputs(p, 1));
+  CHECK(r.status == NC_INVALID_ARGUMENT);
+  CHECK(r.message.find("NORMCHECK_CPU_ISA") != std::string::npos);
+  CHECK(r.message.find("avx9000") != std::string::npos);
+}
+
+TEST_CASE("NORMCHECK_CPU_ISA=portable runs on every CPU", "[determinism]") {
+  const cpu::testing::ScopedEnv portable("NORMCHECK_CPU_ISA", "portable");
+  const auto p = make_problem(NC_OP_LAYER_NORM, {16, 64}, DType::bf16);
+  const auto r = run_forward(cpu::backend_table(), p, random_inputs(p, 1));
+  CHECK(r.status == NC_OK);
 }

@@ -15,6 +15,7 @@
 #include "../src/simd.hpp"
 #include "normcheck/numeric/fast_float16.hpp"
 #include "normcheck/numeric/float16.hpp"
+#include "rounding_cases.hpp"
 
 using namespace normcheck;
 using normcheck::cpu::Vec;
@@ -100,19 +101,6 @@ NC_SIMD_CLONES void clamp(const float* in, float* out, std::int64_t n) {
     cpu::vstore(out + i, cpu::clamp_negative<float>(cpu::vload(in + i)));
 }
 
-// Every 16-bit high half with low halves at and around the f16 (13 dropped
-// bits) and bf16 (16 dropped bits) rounding points: every exponent,
-// subnormals, ties both ways, overflow, inf and NaN.
-std::vector<float> rounding_cases() {
-  const std::array<std::uint32_t, 12> low = {0x0000u, 0x0001u, 0x0fffu, 0x1000u, 0x1001u,
-                                             0x1fffu, 0x2000u, 0x3000u, 0x7fffu, 0x8000u,
-                                             0x8001u, 0xffffu};
-  std::vector<float> v;
-  for (std::uint32_t high = 0; high < 65536; ++high)
-    for (const std::uint32_t l : low) v.push_back(std::bit_cast<float>((high << 16) | l));
-  return v;  // 65536 * 12: a multiple of kLanes
-}
-
 }  // namespace
 
 TEST_CASE("vector f16 loads equal the scalar conversion on every pattern") {
@@ -128,7 +116,7 @@ TEST_CASE("vector f16 loads equal the scalar conversion on every pattern") {
 }
 
 TEST_CASE("vector f16 and bf16 stores equal the scalar conversions at every rounding point") {
-  const auto in = rounding_cases();
+  const auto in = cpu::testing::rounding_cases();
   std::vector<std::uint16_t> f16(in.size()), bf16(in.size());
   store_f16(in.data(), f16.data(), std::int64_t(in.size()));
   store_bf16(in.data(), bf16.data(), std::int64_t(in.size()));
@@ -140,7 +128,7 @@ TEST_CASE("vector f16 and bf16 stores equal the scalar conversions at every roun
 }
 
 TEST_CASE("clamp_negative zeroes exactly the lanes below zero") {
-  const auto in = rounding_cases();
+  const auto in = cpu::testing::rounding_cases();
   std::vector<float> out(in.size());
   clamp(in.data(), out.data(), std::int64_t(in.size()));
   for (std::size_t i = 0; i < in.size(); ++i) {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "../src/parallel.hpp"
-#include "thread_count.hpp"
+#include "scoped_env.hpp"
 
 using normcheck::cpu::parallel_for;
 using normcheck::cpu::testing::ThreadCount;

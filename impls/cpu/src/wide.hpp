@@ -1,0 +1,154 @@
+// The vectors the passes of runs.hpp and the row norms compute with, and
+// their loads and stores, chosen by a kit (one per build, kernel_isa.hpp):
+// Wide<T, K> for the compute type T.
+//
+// f32 comes in two widths with the same 16 lanes: Halves (native.hpp, two
+// 32-byte vectors: registers in every clone) and Vec<float> (one 64-byte
+// vector: registers only in code compiled for AVX-512; GCC 12 spills it
+// through memory elsewhere). Lane i holds the same element in both, every
+// operation is lane-wise, wsum adds the lanes in one order and the bf16
+// pairs put the same elements in the same lanes, so code written once over
+// a kit computes the same bits with any kit. f64 is Vec<double> in all.
+#pragma once
+
+// Declares the AVX-512 builtins used below (GCC registers them with the
+// intrinsics headers' target sections).
+#include <immintrin.h>
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "native.hpp"
+#include "simd.hpp"
+
+namespace normcheck::cpu {
+
+// The kits. native_bf16: bf16 pairs rounded by vcvtne2ps2bf16 (only in
+// code compiled with NC_TARGET_AVX512_BF16).
+struct Kit32 {
+  using f32 = Halves;
+  static constexpr bool native_bf16 = false;
+};
+struct Kit64 {
+  using f32 = Vec<float>;
+  static constexpr bool native_bf16 = false;
+};
+struct Kit64Bf16 {
+  using f32 = Vec<float>;
+  static constexpr bool native_bf16 = true;
+};
+
+template <class T, class K>
+struct WideOf {
+  using type = Vec<T>;
+};
+template <class K>
+struct WideOf<float, K> {
+  using type = typename K::f32;
+};
+template <class T, class K = Kit32>
+using Wide = typename WideOf<T, K>::type;
+
+template <class W, class T>
+NC_INLINE W wsplat(T x) {
+  if constexpr (std::is_same_v<W, Halves>)
+    return splat_halves(x);
+  else
+    return W{} + x;
+}
+
+// The kLanes values at p in the compute type.
+template <class W, class S>
+NC_INLINE W wload(const S* p) {
+  if constexpr (std::is_same_v<W, Halves>)
+    return load_halves(p);
+  else
+    return vload(p);
+}
+
+NC_INLINE double wsum(Vec<double> v) {
+  return hsum<double>(v);
+}
+NC_INLINE float wsum(Vec<float> v) {
+  return hsum<float>(v);
+}
+NC_INLINE float wsum(Halves v) {
+  return hsum(v);
+}
+
+// Stores rounded to the storage type, streaming when the caller decided so
+// (see should_stream).
+template <class S>
+NC_INLINE void wput(S* p, Vec<compute_t<S>> v, bool stream) {
+  vput(p, v, stream);
+}
+template <class S>
+NC_INLINE void wput(S* p, Halves v, bool stream) {
+  put_halves(p, v, stream);
+}
+
+// 2 * kLanes bf16 values as their even and their odd elements (vload_pair).
+template <class W>
+struct WidePair {
+  W even, odd;
+};
+template <class W>
+NC_INLINE WidePair<W> wload_pair(const bf16_t* p) {
+  if constexpr (std::is_same_v<W, Halves>) {
+    const auto v = load_pair_halves(p);
+    return {v.even, v.odd};
+  } else {
+    const auto v = vload_pair(p);
+    return {v.even, v.odd};
+  }
+}
+
+// vcvtne2ps2bf16 rounds to nearest even and makes NaN quiet exactly as
+// bf16_in_high_half does, but reads subnormal inputs as zero (f32
+// 0x00012345 gives bf16 0x0000, not 0x0001). vfpclassps flags those lanes,
+// and a pair holding one is packed the integer way: same bits as every
+// other build, at the integer path's cost only where subnormals occur.
+// GCC's builtins rather than the intrinsics: an intrinsic is a function
+// with its own target and cannot be inlined into the kit-generic helpers
+// that call this; a builtin is checked where the code is finally compiled,
+// inside the NC_TARGET_AVX512_BF16 entry point.
+NC_INLINE Bits native_pack_pair(Vec<float> even, Vec<float> odd) {
+  typedef short Words __attribute__((vector_size(64)));
+  // Words 0-15: even's bf16, 16-31: odd's; interleaved to even, odd, ...
+  const Words halves = __builtin_ia32_cvtne2ps2bf16_v32hi(odd, even);
+  const Words interleave = {0, 16, 1, 17, 2,  18, 3,  19, 4,  20, 5,  21, 6,  22, 7,  23,
+                            8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+  constexpr int kSubnormal = 0x20;  // vfpclassps category: denormal
+  const unsigned subnormal = __builtin_ia32_fpclassps512_mask(even, kSubnormal, 0xffff) |
+                             __builtin_ia32_fpclassps512_mask(odd, kSubnormal, 0xffff);
+  if (__builtin_expect(subnormal != 0, 0)) return pack_pair(even, odd);
+  return std::bit_cast<Bits>(__builtin_shuffle(halves, interleave));
+}
+
+// 2 * kLanes bf16 values from their even and odd elements (vput_pair).
+template <class K>
+NC_INLINE void wput_pair(bf16_t* p, Halves even, Halves odd, bool stream) {
+  put_pair_halves(p, even, odd, stream);
+}
+template <class K>
+NC_INLINE void wput_pair(bf16_t* p, Vec<float> even, Vec<float> odd, bool stream) {
+  if constexpr (K::native_bf16) {
+    typedef long long Lines __attribute__((vector_size(64)));
+    const auto w = native_pack_pair(even, odd);
+    // should_stream promises 16-byte alignment; the 64-byte streaming
+    // store needs 64 (it faults otherwise), the 16-byte ones do with less.
+    if (!stream)
+      std::memcpy(p, &w, sizeof w);
+    else if (reinterpret_cast<std::uintptr_t>(p) % 64 == 0)
+      __builtin_ia32_movntdq512(reinterpret_cast<Lines*>(p), std::bit_cast<Lines>(w));
+    else
+      stream_parts<__m128i>(
+          p, w, [](void* q, __m128i x) { _mm_stream_si128(static_cast<__m128i*>(q), x); });
+  } else {
+    vput_pair(p, even, odd, stream);
+  }
+}
+
+}  // namespace normcheck::cpu

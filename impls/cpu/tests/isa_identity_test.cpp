@@ -1,0 +1,107 @@
+// Every build of the row kernels (kernel_isa.hpp) gives the portable
+// build's bits: forward (y, residual_out, saved statistics) and backward
+// (dx, dresidual, dgamma, dbeta) of layer and rms norm in every dtype, on
+// row lengths that end each loop in each of its tails, with NaN and inf
+// rows, and with results in the subnormal range, where vcvtne2ps2bf16
+// alone would give zero (wide.hpp). Tolerance: none, bit equality; the
+// builds differ in instructions only, never in arithmetic.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "isa_builds.hpp"
+#include "normcheck/cpu/backend.hpp"
+#include "normcheck/testing/backend_call.hpp"
+#include "scoped_env.hpp"
+
+using namespace normcheck;
+using namespace normcheck::testing;
+using normcheck::cpu::testing::ScopedEnv;
+
+namespace {
+
+struct Outputs {
+  ForwardResult f;
+  BackwardResult b;
+};
+
+Outputs run_with(const char* isa, const nc_problem& p, const Inputs& in) {
+  const ScopedEnv setting("NORMCHECK_CPU_ISA", isa);
+  Outputs o{run_forward(cpu::backend_table(), p, in), {}};
+  REQUIRE(o.f.status == NC_OK);
+  o.b = run_backward(cpu::backend_table(), p, in, o.f);
+  REQUIRE(o.b.status == NC_OK);
+  return o;
+}
+
+// Random inputs with the values that take the rare paths: a NaN in row 1,
+// an inf in row 2, gamma 1e-39 (subnormal in f32 and bf16, 0 in f16) in
+// every fifth column and beta 3e-39 in every seventh, so some y are
+// subnormal, and row 3's dy scaled by 1e-39, so some dx and dgamma are.
+Inputs special_inputs(const nc_problem& p, std::int64_t rows, std::int64_t cols) {
+  auto in = random_inputs(p, 11);
+  if (rows > 1) in.x.set(1 * cols + cols / 2, std::numeric_limits<double>::quiet_NaN());
+  if (rows > 2) in.x.set(2 * cols, std::numeric_limits<double>::infinity());
+  for (std::int64_t c = 0; c < cols; ++c) {
+    if (c % 5 == 3) in.gamma.set(c, 1e-39);
+    if (c % 7 == 2) in.beta.set(c, 3e-39);
+  }
+  if (rows > 3)
+    for (std::int64_t c = 0; c < cols; ++c) in.dy.set(3 * cols + c, in.dy.at(3 * cols + c) * 1e-39);
+  return in;
+}
+
+void check_identical(const Outputs& o, const Outputs& ref) {
+  CHECK(bit_identical(o.f.y, ref.f.y));
+  CHECK(bit_identical(o.f.residual_out, ref.f.residual_out));
+  CHECK(bit_identical(o.f.saved_mean, ref.f.saved_mean));
+  CHECK(bit_identical(o.f.saved_rstd, ref.f.saved_rstd));
+  CHECK(bit_identical(o.b.dx, ref.b.dx));
+  CHECK(bit_identical(o.b.dresidual, ref.b.dresidual));
+  CHECK(bit_identical(o.b.dgamma, ref.b.dgamma));
+  CHECK(bit_identical(o.b.dbeta, ref.b.dbeta));
+}
+
+}  // namespace
+
+TEST_CASE("every build of the row kernels gives the portable build's bits", "[isa]") {
+  const auto builds = cpu::testing::isa_builds();
+  REQUIRE_FALSE(builds.compared.empty());  // the runner skips the program otherwise
+  const auto op = GENERATE(NC_OP_LAYER_NORM, NC_OP_RMS_NORM);
+  const auto dtype = GENERATE(DType::bf16, DType::f32, DType::f16, DType::f64);
+  // Pairs of 32 bf16, vectors of 16, and scalar tails, alone and together.
+  const std::int64_t cols = GENERATE(1, 15, 16, 17, 31, 32, 33, 48, 63, 100, 768, 1000, 4099);
+  const bool residual = GENERATE(false, true);
+  const std::int64_t rows = 9;
+  INFO(numeric::dtype_name(dtype) << " " << (op == NC_OP_LAYER_NORM ? "ln" : "rms") << " " << rows
+                                  << "x" << cols << (residual ? " residual" : ""));
+  auto p = make_problem(op, {rows, cols}, dtype);
+  if (residual) p.flags |= NC_FLAG_RESIDUAL;
+  const auto in = special_inputs(p, rows, cols);
+  const auto reference = run_with("portable", p, in);
+  for (const auto& isa : builds.compared) {
+    INFO("NORMCHECK_CPU_ISA=" << isa);
+    check_identical(run_with(isa.c_str(), p, in), reference);
+  }
+}
+
+TEST_CASE("the builds agree where outputs are streamed, at every row alignment", "[isa]") {
+  const auto builds = cpu::testing::isa_builds();
+  REQUIRE_FALSE(builds.compared.empty());
+  // >= 8 MiB of output streams (should_stream); rows of 4104 bf16 (8208
+  // bytes) start at every residue mod 64, so the 64-byte streaming store
+  // and the 16-byte ones both run.
+  const auto dtype = GENERATE(DType::bf16, DType::f32);
+  const auto op = GENERATE(NC_OP_LAYER_NORM, NC_OP_RMS_NORM);
+  const std::int64_t rows = 1100, cols = 4104;
+  INFO(numeric::dtype_name(dtype) << " " << (op == NC_OP_LAYER_NORM ? "ln" : "rms"));
+  const auto p = make_problem(op, {rows, cols}, dtype);
+  const auto in = special_inputs(p, rows, cols);
+  const auto reference = run_with("portable", p, in);
+  for (const auto& isa : builds.compared) {
+    INFO("NORMCHECK_CPU_ISA=" << isa);
+    check_identical(run_with(isa.c_str(), p, in), reference);
+  }
+}
