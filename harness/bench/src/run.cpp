@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -7,8 +8,8 @@
 #include "bench_tensor.hpp"
 #include "median.hpp"
 #include "normcheck/backend/loaded_backend.hpp"
-#include "normcheck/bench/bench.hpp"
 #include "normcheck/backend/problem_abi.hpp"
+#include "normcheck/bench/bench.hpp"
 #include "normcheck/model/op_traits.hpp"
 
 namespace normcheck::bench {
@@ -121,7 +122,9 @@ Report run(const Options& options, void (*progress)(const Result&)) {
 
   std::vector<backend::LoadedBackend> backends;
   for (const auto& name : options.backends) backends.push_back(backend::LoadedBackend::load(name));
-  report.copy = measure_copy_bandwidth(report.threads, std::max(3, options.reps));
+  // 3 to 11 copies: a median of 512 MiB copies settles by then, and more
+  // reps of the kernels (for a profiler) should not mean minutes of memcpy.
+  report.copy = measure_copy_bandwidth(report.threads, std::clamp(options.reps, 3, 11));
 
   for (const auto dtype : options.dtypes)
     for (const auto op : options.ops) {

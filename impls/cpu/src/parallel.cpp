@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <memory>
@@ -10,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include <emmintrin.h>  // _mm_pause
 #include <unistd.h>
 
 #include "normcheck/support/status.hpp"
@@ -21,8 +23,14 @@ namespace {
 // Worker threads kept between calls. Starting and joining a thread per
 // call cost about 0.15 ms of wall time on the 2-core VM (a 256x768
 // rms_norm took 0.21 ms on two threads, 0.04 ms on one), a tenth of a
-// whole 8192x768 row norm. Idle workers sleep on a condition variable
-// and never spin, so they take nothing from other processes.
+// whole 8192x768 row norm. Waking a worker that sleeps on a condition
+// variable, and waking the caller when the workers finish, still cost
+// tens of microseconds each on this VM (a 1024x768 layer_norm: 0.169 ms
+// on two threads, 0.226 on one, where oneDNN's spinning OpenMP threads
+// took 0.132): so both first poll for a short while (kSpin) before they
+// sleep. Back-to-back calls (a benchmark, a training step's forward then
+// backward) find the workers awake; an idle process spins at most kSpin
+// after each call and then takes nothing from other processes.
 // One parallel_for at a time uses the pool; a concurrent caller, or a
 // forked child (which has none of the parent's threads), starts its own
 // threads as before.
@@ -33,6 +41,7 @@ class Pool {
     {
       const std::lock_guard lock(mutex_);
       stop_ = true;
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     for (auto& w : workers_) w.join();
@@ -51,31 +60,56 @@ class Pool {
         workers_.emplace_back([this, id] { work(id); });
       }
       job_ = &range;
-      active_ = pending_ = threads - 1;
-      ++generation_;
+      active_ = threads - 1;
+      pending_.store(threads - 1, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_release);
     }
     wake_.notify_all();
     range(0);
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [&] { return pending_ == 0; });
+    if (!poll([&] { return pending_.load(std::memory_order_acquire) == 0; })) {
+      std::unique_lock lock(mutex_);
+      done_.wait(lock, [&] { return pending_.load(std::memory_order_acquire) == 0; });
+    }
     job_ = nullptr;
     return true;
   }
 
  private:
+  static constexpr auto kSpin = std::chrono::microseconds(200);
+
+  // Polls `ready` for up to kSpin; true as soon as it holds.
+  template <class Ready>
+  static bool poll(Ready&& ready) {
+    const auto until = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 0;; ++i) {
+      if (ready()) return true;
+      _mm_pause();
+      if (i % 64 == 63 && std::chrono::steady_clock::now() >= until) return ready();
+    }
+  }
+
   void work(std::int64_t id) {
     std::uint64_t seen = 0;
-    std::unique_lock lock(mutex_);
+    std::unique_lock lock(mutex_, std::defer_lock);
     for (;;) {
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      if (id > active_) continue;
-      const auto* job = job_;
-      lock.unlock();
-      (*job)(id);
+      const auto fresh = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+      const bool awake = poll(fresh);
       lock.lock();
-      if (--pending_ == 0) done_.notify_one();
+      if (!awake) wake_.wait(lock, fresh);
+      // run() publishes the job under mutex_ before the generation moves on.
+      seen = generation_.load(std::memory_order_acquire);
+      if (stop_) return;
+      const auto* job = id <= active_ ? job_ : nullptr;
+      lock.unlock();
+      if (job == nullptr) continue;
+      (*job)(id);
+      if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+        // Through mutex_, so a caller between its check and its wait
+        // cannot miss the notification.
+        lock.lock();
+        lock.unlock();
+        done_.notify_one();
+      }
     }
   }
 
@@ -85,8 +119,9 @@ class Pool {
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
   const std::function<void(std::int64_t)>* job_ = nullptr;
-  std::uint64_t generation_ = 0;
-  std::int64_t active_ = 0, pending_ = 0;
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<std::int64_t> pending_{0};
+  std::int64_t active_ = 0;
   bool stop_ = false;
 };
 
