@@ -17,6 +17,7 @@
 #include <type_traits>
 
 #include "channel_tiles.hpp"
+#include "kernel_isa.hpp"
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
 #include "parallel.hpp"
@@ -86,7 +87,7 @@ struct StatsJob {
   double* chunk_m2;
 };
 
-template <class S>
+template <class S, class K>
 struct PlaneStats {
   using T = compute_t<S>;
   static constexpr std::int64_t L = kLanes<T>;
@@ -99,8 +100,8 @@ struct PlaneStats {
       T* m2 = static_cast<T*>(j.m2);
       for (std::int64_t t = begin; t < end; ++t) {
         const S* plane = x + t * pl.spatial;
-        const auto m =
-            contiguous_moments(plane, pl.spatial, t + 1 < pl.tasks() ? plane + pl.spatial : plane);
+        const auto m = contiguous_moments<K>(plane, pl.spatial,
+                                             t + 1 < pl.tasks() ? plane + pl.spatial : plane);
         mean[t] = m.mean;
         m2[t] = m.m2;
       }
@@ -145,7 +146,7 @@ struct PlaneStats {
       // the first pass works from L2 too.
       RangePrefetch prefetch(ahead, ahead_rows * C * std::int64_t(sizeof(S)),
                              (rows + rows / 4 + rows % 4) * (tiled / kTileChannels));
-      block_moments(base, rows, C, tiled, inv, prefetch, mean, m2);
+      block_moments<K>(base, rows, C, tiled, inv, prefetch, mean, m2);
     }
     if (tiled == C) return;
     T* sum_d = m2 + C;  // scratch: the caller's arrays hold 2 C
@@ -184,9 +185,23 @@ struct PlaneStats {
   }
 };
 
-NC_SIMD_CLONES void stats_task(const StatsJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneStats>(j.planes.data, j, begin, end);
+template <class S>
+using PlaneStats32 = PlaneStats<S, Kit32>;
+template <class S>
+using PlaneStats64 = PlaneStats<S, Kit64>;
+template <class S>
+using PlaneStats64Bf16 = PlaneStats<S, Kit64Bf16>;
+NC_SIMD_CLONES void stats_portable(const StatsJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneStats32>(j.planes.data, j, begin, end);
 }
+NC_TARGET_AVX512 void stats_avx512(const StatsJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneStats64>(j.planes.data, j, begin, end);
+}
+NC_TARGET_AVX512_BF16 void stats_avx512_bf16(const StatsJob& j, std::int64_t begin,
+                                             std::int64_t end) {
+  dispatch<PlaneStats64Bf16>(j.planes.data, j, begin, end);
+}
+constexpr ByIsa<StatsJob> kStats{stats_portable, stats_avx512, stats_avx512_bf16};
 
 // ---------------------------------------------------------------- normalize
 // y = (x - mean) * scale + shift with per-plane constants.
@@ -200,7 +215,7 @@ struct AffineJob {
   bool stream;  // y through streaming stores
 };
 
-template <class S>
+template <class S, class K>
 struct PlaneAffine {
   using T = compute_t<S>;
   static constexpr std::int64_t L = kLanes<T>;
@@ -214,8 +229,8 @@ struct PlaneAffine {
     const T* shift = static_cast<const T*>(j.shift);
     for (std::int64_t t = begin; t < end; ++t) {
       if (pl.layout == NC_LAYOUT_NCHW) {
-        run_affine(x + t * pl.spatial, y + t * pl.spatial, pl.spatial, mean[t], scale[t], shift[t],
-                   j.stream);
+        run_affine<K>(x + t * pl.spatial, y + t * pl.spatial, pl.spatial, mean[t], scale[t],
+                      shift[t], j.stream);
         continue;
       }
       const auto ch = pl.chunk(t);
@@ -229,7 +244,7 @@ struct PlaneAffine {
         S* yr = y + first + r * C;
         if constexpr (kHasTiles<S>)
           for (std::int64_t c = 0; c < tiled; c += kTileChannels)
-            tile_affine(xr + c, yr + c, m + c, a + c, s + c, j.stream);
+            tile_affine<K>(xr + c, yr + c, m + c, a + c, s + c, j.stream);
         each_storage_channel<S>(
             C,
             [&](std::int64_t c, auto one) NC_LAMBDA {
@@ -245,9 +260,23 @@ struct PlaneAffine {
   }
 };
 
-NC_SIMD_CLONES void affine_task(const AffineJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneAffine>(j.planes.data, j, begin, end);
+template <class S>
+using PlaneAffine32 = PlaneAffine<S, Kit32>;
+template <class S>
+using PlaneAffine64 = PlaneAffine<S, Kit64>;
+template <class S>
+using PlaneAffine64Bf16 = PlaneAffine<S, Kit64Bf16>;
+NC_SIMD_CLONES void affine_portable(const AffineJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneAffine32>(j.planes.data, j, begin, end);
 }
+NC_TARGET_AVX512 void affine_avx512(const AffineJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneAffine64>(j.planes.data, j, begin, end);
+}
+NC_TARGET_AVX512_BF16 void affine_avx512_bf16(const AffineJob& j, std::int64_t begin,
+                                              std::int64_t end) {
+  dispatch<PlaneAffine64Bf16>(j.planes.data, j, begin, end);
+}
+constexpr ByIsa<AffineJob> kAffine{affine_portable, affine_avx512, affine_avx512_bf16};
 
 // ---------------------------------------------------------------- backward
 struct SumsJob {
@@ -261,7 +290,7 @@ struct SumsJob {
   double* chunk_sum_dy_d;
 };
 
-template <class S>
+template <class S, class K>
 struct PlaneSums {
   using T = compute_t<S>;
   static constexpr std::int64_t L = kLanes<T>;
@@ -276,7 +305,7 @@ struct PlaneSums {
       T* s2 = static_cast<T*>(j.sum_dy_d);
       for (std::int64_t t = begin; t < end; ++t) {
         const std::int64_t first = t * pl.spatial;
-        run_backward_sums(dy + first, x + first, pl.spatial, mean[t], s1[t], s2[t]);
+        run_backward_sums<K>(dy + first, x + first, pl.spatial, mean[t], s1[t], s2[t]);
       }
       return;
     }
@@ -315,7 +344,7 @@ struct PlaneSums {
       const std::int64_t bytes = ahead_rows * C * std::int64_t(sizeof(S)),
                          steps = rows * (tiled / kTileChannels);
       RangePrefetch dy_prefetch(dy_ahead, bytes, steps), x_prefetch(x_ahead, bytes, steps);
-      block_backward_sums(dy, x, rows, C, tiled, m, dy_prefetch, x_prefetch, s1, s2);
+      block_backward_sums<K>(dy, x, rows, C, tiled, m, dy_prefetch, x_prefetch, s1, s2);
     }
     if (tiled == C) return;
     for (std::int64_t c = tiled; c < C; ++c) s1[c] = s2[c] = T(0);
@@ -336,9 +365,23 @@ struct PlaneSums {
   }
 };
 
-NC_SIMD_CLONES void sums_task(const SumsJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneSums>(j.planes.data, j, begin, end);
+template <class S>
+using PlaneSums32 = PlaneSums<S, Kit32>;
+template <class S>
+using PlaneSums64 = PlaneSums<S, Kit64>;
+template <class S>
+using PlaneSums64Bf16 = PlaneSums<S, Kit64Bf16>;
+NC_SIMD_CLONES void sums_portable(const SumsJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneSums32>(j.planes.data, j, begin, end);
 }
+NC_TARGET_AVX512 void sums_avx512(const SumsJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneSums64>(j.planes.data, j, begin, end);
+}
+NC_TARGET_AVX512_BF16 void sums_avx512_bf16(const SumsJob& j, std::int64_t begin,
+                                            std::int64_t end) {
+  dispatch<PlaneSums64Bf16>(j.planes.data, j, begin, end);
+}
+constexpr ByIsa<SumsJob> kSums{sums_portable, sums_avx512, sums_avx512_bf16};
 
 // dx = a * dy + c0 + (x - mean) * c1 with per-plane constants.
 struct DxJob {
@@ -354,7 +397,7 @@ struct DxJob {
   bool constant_stats;  // running statistics: dx = a * dy + c0, no x term (see run_dx)
 };
 
-template <class S>
+template <class S, class K>
 struct PlaneDx {
   using T = compute_t<S>;
   static constexpr std::int64_t L = kLanes<T>;
@@ -379,7 +422,7 @@ struct PlaneDx {
     for (std::int64_t t = begin; t < end; ++t) {
       if (pl.layout == NC_LAYOUT_NCHW) {
         const std::int64_t f = t * pl.spatial;
-        run_dx<kWithX>(dy + f, x + f, dx + f, pl.spatial, mean[t], a[t], c0[t], c1[t], j.stream);
+        run_dx<kWithX, K>(dy + f, x + f, dx + f, pl.spatial, mean[t], a[t], c0[t], c1[t], j.stream);
         continue;
       }
       const auto ch = pl.chunk(t);
@@ -390,8 +433,8 @@ struct PlaneDx {
         const std::int64_t row = first + r * C;
         if constexpr (kHasTiles<S>)
           for (std::int64_t c = 0; c < tiled; c += kTileChannels)
-            tile_dx<kWithX>(dy + row + c, x + row + c, dx + row + c, m + c, va + c, v0 + c, v1 + c,
-                            j.stream);
+            tile_dx<kWithX, K>(dy + row + c, x + row + c, dx + row + c, m + c, va + c, v0 + c,
+                               v1 + c, j.stream);
         each_storage_channel<S>(
             C,
             [&](std::int64_t c, auto one) NC_LAMBDA {
@@ -412,9 +455,22 @@ struct PlaneDx {
   }
 };
 
-NC_SIMD_CLONES void dx_task(const DxJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneDx>(j.planes.data, j, begin, end);
+template <class S>
+using PlaneDx32 = PlaneDx<S, Kit32>;
+template <class S>
+using PlaneDx64 = PlaneDx<S, Kit64>;
+template <class S>
+using PlaneDx64Bf16 = PlaneDx<S, Kit64Bf16>;
+NC_SIMD_CLONES void dx_portable(const DxJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneDx32>(j.planes.data, j, begin, end);
 }
+NC_TARGET_AVX512 void dx_avx512(const DxJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneDx64>(j.planes.data, j, begin, end);
+}
+NC_TARGET_AVX512_BF16 void dx_avx512_bf16(const DxJob& j, std::int64_t begin, std::int64_t end) {
+  dispatch<PlaneDx64Bf16>(j.planes.data, j, begin, end);
+}
+constexpr ByIsa<DxJob> kDx{dx_portable, dx_avx512, dx_avx512_bf16};
 
 // ---------------------------------------------------------------- planning
 Planes planes_of(const Geometry& g) {
@@ -468,8 +524,9 @@ PlaneMoments plane_moments(const ForwardCall& call) {
   std::vector<double> chunk_mean(std::size_t(nchw ? 0 : pl.tasks() * pl.channels)),
       chunk_m2(chunk_mean);
   const StatsJob job{pl, call.x, mean.data(), m2.data(), chunk_mean.data(), chunk_m2.data()};
+  const auto task = kStats.at(kernel_isa());
   parallel_for(pl.tasks(), elements_per_task(pl),
-               [&](std::int64_t b, std::int64_t e) { stats_task(job, b, e); });
+               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
   PlaneMoments planes{pl.spatial, std::vector<double>(std::size_t(pl.count())),
                       std::vector<double>(std::size_t(pl.count()))};
   if (nchw) {
@@ -588,8 +645,9 @@ void forward_channels(const ForwardCall& call) {
     }
   const AffineJob job{
       pl, call.x, call.y, mean.data(), scale.data(), shift.data(), stream_output(pl, call.y)};
+  const auto task = kAffine.at(kernel_isa());
   parallel_for(pl.tasks(), elements_per_task(pl),
-               [&](std::int64_t b, std::int64_t e) { affine_task(job, b, e); });
+               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
 }
 
 void backward_channels(const BackwardCall& call) {
@@ -622,8 +680,9 @@ void backward_channels(const BackwardCall& call) {
         chunk_s2(chunk_s1);
     const SumsJob job{pl,        call.dy,   call.x,          mean.data(),
                       s1.data(), s2.data(), chunk_s1.data(), chunk_s2.data()};
+    const auto task = kSums.at(kernel_isa());
     parallel_for(pl.tasks(), elements_per_task(pl),
-                 [&](std::int64_t b, std::int64_t e) { sums_task(job, b, e); });
+                 [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
     if (nchw) {
       for (std::size_t i = 0; i < planes; ++i) {
         sum_dy[i] = s1.get(i);
@@ -689,8 +748,9 @@ void backward_channels(const BackwardCall& call) {
                   k1.data(),
                   stream_output(pl, call.dx),
                   call.running_stats};
+  const auto task = kDx.at(kernel_isa());
   parallel_for(pl.tasks(), elements_per_task(pl),
-               [&](std::int64_t b, std::int64_t e) { dx_task(job, b, e); });
+               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
 }
 
 }  // namespace normcheck::cpu

@@ -1,7 +1,9 @@
 // Per-channel reductions over the rows of a channels-last block, and the
 // per-row normalize and dx, 32 channels (a tile) at a time.
 //
-// In 32-byte vectors, which stay in registers (see native.hpp). Passes that
+// In the vectors of a kit (wide.hpp): four of 8 lanes in the portable
+// build, where 32-byte vectors stay in registers (see native.hpp), two of
+// 16 in the AVX-512 builds. Passes that
 // read memory walk a block in address order with per-channel sums in L1;
 // passes over a block already in L1/L2 go tile by tile with the sums in
 // registers. Every channel has its own accumulator, summed over rows in
@@ -9,11 +11,11 @@
 // about the results: a channel's bits are those of the scalar loop over
 // its rows, in every clone and in the 64-byte per-channel walk.
 //
-// A tile holds channels [c, c + 32) of one row as four 8-lane vectors. For
-// f32 they are in channel order. For bf16 they come from two loads of 8
-// 32-bit words: the even and the odd channels of each 16, in the slot order
-// of pair_slot (runs.hpp): slots 0-7 channels 0, 2, ..., 14; 8-15 channels
-// 16, ..., 30; 16-23 channels 1, ..., 15; 24-31 channels 17, ..., 31.
+// A tile holds channels [c, c + 32) of one row as 32 / lanes vectors. For
+// f32 they are in channel order. For bf16 they come from loads of 32-bit
+// words: the even channels first, then the odd ones, in the slot order of
+// pair_slot (runs.hpp): slots 0-15 channels 0, 2, ..., 30; 16-31 channels
+// 1, 3, ..., 31, whichever the vector width.
 #pragma once
 
 #include <cstdint>
@@ -21,40 +23,76 @@
 #include <type_traits>
 
 #include "native.hpp"
+#include "wide.hpp"
 
 namespace normcheck::cpu {
 
 inline constexpr std::int64_t kTileChannels = 32;
-inline constexpr int kTileVectors = 4;
 
 // Storage types with register tiles; the others (f16, f64) take the
 // 64-byte per-channel walk of each_storage_channel.
 template <class S>
 inline constexpr bool kHasTiles = std::is_same_v<S, float> || std::is_same_v<S, bf16_t>;
 
-NC_INLINE void load_tile(const float* p, F8 (&v)[kTileVectors]) {
-  for (int k = 0; k < kTileVectors; ++k) v[k] = load8(p + 8 * k);
+template <class V>
+inline constexpr int kVectorLanes = int(sizeof(V) / sizeof(float));
+template <class V>
+inline constexpr int kTileVectors = int(kTileChannels) / kVectorLanes<V>;
+template <class V>
+using Tile = V[kTileVectors<V>];
+
+template <class V>
+NC_INLINE V load_vec(const float* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
 }
-NC_INLINE void load_tile(const bf16_t* p, F8 (&v)[kTileVectors]) {
-  const U8 w0 = load_words8(p), w1 = load_words8(p + 16);
-  v[0] = std::bit_cast<F8>(w0 << 16);
-  v[1] = std::bit_cast<F8>(w1 << 16);
-  v[2] = std::bit_cast<F8>(w0 & 0xffff0000u);
-  v[3] = std::bit_cast<F8>(w1 & 0xffff0000u);
+template <class V>
+NC_INLINE void store_vec(float* p, V v) {
+  std::memcpy(p, &v, sizeof v);
 }
-NC_INLINE void store_tile(float* p, const F8 (&v)[kTileVectors]) {
-  for (int k = 0; k < kTileVectors; ++k) store8(p + 8 * k, v[k]);
+template <class V>
+NC_INLINE typename BitsOf<V>::type load_words(const void* p) {
+  typename BitsOf<V>::type w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+template <class V>
+NC_INLINE void load_tile(const float* p, Tile<V>& v) {
+  for (int k = 0; k < kTileVectors<V>; ++k) v[k] = load_vec<V>(p + kVectorLanes<V> * k);
+}
+template <class V>
+NC_INLINE void load_tile(const bf16_t* p, Tile<V>& v) {
+  constexpr int half = kTileVectors<V> / 2;
+  for (int h = 0; h < half; ++h) {
+    const auto w = load_words<V>(p + 2 * kVectorLanes<V> * h);
+    v[h] = std::bit_cast<V>(w << 16);
+    v[half + h] = std::bit_cast<V>(w & 0xffff0000u);
+  }
+}
+template <class V>
+NC_INLINE void store_tile(float* p, const Tile<V>& v) {
+  for (int k = 0; k < kTileVectors<V>; ++k) store_vec(p + kVectorLanes<V> * k, v[k]);
 }
 
 // Stores a tile's values to storage, rounding bf16 to nearest even as
 // pack_pair does (the slot order back to channel order); streaming when
 // the caller decided so (see should_stream).
-NC_INLINE void put_tile(float* p, const F8 (&v)[kTileVectors], bool stream) {
-  for (int k = 0; k < kTileVectors; ++k) put8(p + 8 * k, v[k], stream);
+template <class K, class V>
+NC_INLINE void put_tile(float* p, const Tile<V>& v, bool stream) {
+  for (int k = 0; k < kTileVectors<V>; ++k) {
+    if constexpr (std::is_same_v<V, F8>)
+      put8(p + 8 * k, v[k], stream);
+    else
+      vput(p + kVectorLanes<V> * k, v[k], stream);
+  }
 }
-NC_INLINE void put_tile(bf16_t* p, const F8 (&v)[kTileVectors], bool stream) {
-  put_words8(p, pack_pair(v[0], v[2]), stream);
-  put_words8(p + 16, pack_pair(v[1], v[3]), stream);
+template <class K, class V>
+NC_INLINE void put_tile(bf16_t* p, const Tile<V>& v, bool stream) {
+  constexpr int half = kTileVectors<V> / 2;
+  for (int h = 0; h < half; ++h)
+    wput_pair<K>(p + 2 * kVectorLanes<V> * h, v[h], v[half + h], stream);
 }
 
 // Fetches a contiguous byte range (the next block) a few lines per step,
@@ -87,48 +125,51 @@ struct RangePrefetch {
 // from L1/L2, tile by tile with its accumulators in registers. Either way
 // each channel is summed over its rows in row order: the same bits. Both
 // passes step `ahead` (the next block, which is then read from L2).
-template <class S>
+template <class K, class S>
 NC_INLINE void block_moments(const S* p, std::int64_t rows, std::int64_t C, std::int64_t tiled,
                              float inv, RangePrefetch& ahead, float* mean, float* m2) {
+  using V = typename K::tile;
+  constexpr int n = kTileVectors<V>, lanes = kVectorLanes<V>;
   for (std::int64_t c = 0; c < tiled; ++c) mean[c] = 0.0f;
   // Four rows per visit of the sums: a quarter of the L1 loads and stores.
   std::int64_t r = 0;
   for (; r + 4 <= rows; r += 4)
     for (std::int64_t t = 0; t < tiled; t += kTileChannels) {
       ahead.step();
-      F8 v0[kTileVectors], v1[kTileVectors], v2[kTileVectors], v3[kTileVectors];
-      load_tile(p + r * C + t, v0);
-      load_tile(p + (r + 1) * C + t, v1);
-      load_tile(p + (r + 2) * C + t, v2);
-      load_tile(p + (r + 3) * C + t, v3);
-      for (int k = 0; k < kTileVectors; ++k)
-        store8(mean + t + 8 * k, (((load8(mean + t + 8 * k) + v0[k]) + v1[k]) + v2[k]) + v3[k]);
+      Tile<V> v0, v1, v2, v3;
+      load_tile<V>(p + r * C + t, v0);
+      load_tile<V>(p + (r + 1) * C + t, v1);
+      load_tile<V>(p + (r + 2) * C + t, v2);
+      load_tile<V>(p + (r + 3) * C + t, v3);
+      for (int k = 0; k < n; ++k)
+        store_vec(mean + t + lanes * k,
+                  (((load_vec<V>(mean + t + lanes * k) + v0[k]) + v1[k]) + v2[k]) + v3[k]);
     }
   for (; r < rows; ++r)
     for (std::int64_t t = 0; t < tiled; t += kTileChannels) {
       ahead.step();
-      F8 v[kTileVectors];
-      load_tile(p + r * C + t, v);
-      for (int k = 0; k < kTileVectors; ++k)
-        store8(mean + t + 8 * k, load8(mean + t + 8 * k) + v[k]);
+      Tile<V> v;
+      load_tile<V>(p + r * C + t, v);
+      for (int k = 0; k < n; ++k)
+        store_vec(mean + t + lanes * k, load_vec<V>(mean + t + lanes * k) + v[k]);
     }
   for (std::int64_t t = 0; t < tiled; t += kTileChannels) {
-    F8 mu[kTileVectors];
-    for (int k = 0; k < kTileVectors; ++k) mu[k] = load8(mean + t + 8 * k) * inv;
-    F8 sum_d[kTileVectors] = {}, sum_d2[kTileVectors] = {};
+    Tile<V> mu;
+    for (int k = 0; k < n; ++k) mu[k] = load_vec<V>(mean + t + lanes * k) * inv;
+    Tile<V> sum_d = {}, sum_d2 = {};
     for (std::int64_t r = 0; r < rows; ++r) {
       ahead.step();
-      F8 v[kTileVectors];
-      load_tile(p + r * C + t, v);
-      for (int k = 0; k < kTileVectors; ++k) {
-        const F8 d = v[k] - mu[k];
+      Tile<V> v;
+      load_tile<V>(p + r * C + t, v);
+      for (int k = 0; k < n; ++k) {
+        const V d = v[k] - mu[k];
         sum_d[k] += d;
         sum_d2[k] += d * d;
       }
     }
-    for (int k = 0; k < kTileVectors; ++k) {
-      store8(mean + t + 8 * k, mu[k]);
-      store8(m2 + t + 8 * k, clamp_negative_f32(sum_d2[k] - sum_d[k] * sum_d[k] * inv));
+    for (int k = 0; k < n; ++k) {
+      store_vec(mean + t + lanes * k, mu[k]);
+      store_vec(m2 + t + lanes * k, clamp_negative_f32(sum_d2[k] - sum_d[k] * sum_d[k] * inv));
     }
   }
 }
@@ -137,55 +178,62 @@ NC_INLINE void block_moments(const S* p, std::int64_t rows, std::int64_t C, std:
 // `rows` rows (mean: per channel, in slot order). One pass from memory, so
 // in address order with the sums in L1 (see block_moments); each channel
 // is summed in row order.
-template <class S>
+template <class K, class S>
 NC_INLINE void block_backward_sums(const S* dy, const S* x, std::int64_t rows, std::int64_t C,
                                    std::int64_t tiled, const float* mean, RangePrefetch& dy_ahead,
                                    RangePrefetch& x_ahead, float* sum_dy, float* sum_dy_d) {
+  using V = typename K::tile;
   for (std::int64_t c = 0; c < tiled; ++c) sum_dy[c] = sum_dy_d[c] = 0.0f;
   for (std::int64_t r = 0; r < rows; ++r)
     for (std::int64_t t = 0; t < tiled; t += kTileChannels) {
       dy_ahead.step();
       x_ahead.step();
-      F8 g[kTileVectors], v[kTileVectors];
-      load_tile(dy + r * C + t, g);
-      load_tile(x + r * C + t, v);
-      for (int k = 0; k < kTileVectors; ++k) {
-        const std::int64_t i = t + 8 * k;
-        store8(sum_dy + i, load8(sum_dy + i) + g[k]);
-        store8(sum_dy_d + i, load8(sum_dy_d + i) + g[k] * (v[k] - load8(mean + i)));
+      Tile<V> g, v;
+      load_tile<V>(dy + r * C + t, g);
+      load_tile<V>(x + r * C + t, v);
+      for (int k = 0; k < kTileVectors<V>; ++k) {
+        const std::int64_t i = t + kVectorLanes<V> * k;
+        store_vec(sum_dy + i, load_vec<V>(sum_dy + i) + g[k]);
+        store_vec(sum_dy_d + i, load_vec<V>(sum_dy_d + i) + g[k] * (v[k] - load_vec<V>(mean + i)));
       }
     }
 }
 
 // y = (x - mean) * scale + shift for one row's tile (parameters in slot
 // order), as run_affine.
-template <class S>
+template <class K, class S>
 NC_INLINE void tile_affine(const S* x, S* y, const float* mean, const float* scale,
                            const float* shift, bool stream) {
-  F8 v[kTileVectors];
-  load_tile(x, v);
-  for (int k = 0; k < kTileVectors; ++k)
-    v[k] = (v[k] - load8(mean + 8 * k)) * load8(scale + 8 * k) + load8(shift + 8 * k);
-  put_tile(y, v, stream);
+  using V = typename K::tile;
+  constexpr int lanes = kVectorLanes<V>;
+  Tile<V> v;
+  load_tile<V>(x, v);
+  for (int k = 0; k < kTileVectors<V>; ++k)
+    v[k] = (v[k] - load_vec<V>(mean + lanes * k)) * load_vec<V>(scale + lanes * k) +
+           load_vec<V>(shift + lanes * k);
+  put_tile<K, V>(y, v, stream);
 }
 
 // dx = (a * dy + c0) + (x - mean) * c1 for one row's tile, or a * dy + c0
 // without the x term (kWithX false), as run_dx.
-template <bool kWithX, class S>
+template <bool kWithX, class K, class S>
 NC_INLINE void tile_dx(const S* dy, const S* x, S* dx, const float* mean, const float* a,
                        const float* c0, const float* c1, bool stream) {
-  F8 g[kTileVectors];
-  load_tile(dy, g);
+  using V = typename K::tile;
+  constexpr int lanes = kVectorLanes<V>;
+  Tile<V> g;
+  load_tile<V>(dy, g);
   if constexpr (kWithX) {
-    F8 v[kTileVectors];
-    load_tile(x, v);
-    for (int k = 0; k < kTileVectors; ++k)
-      g[k] = (load8(a + 8 * k) * g[k] + load8(c0 + 8 * k)) +
-             (v[k] - load8(mean + 8 * k)) * load8(c1 + 8 * k);
+    Tile<V> v;
+    load_tile<V>(x, v);
+    for (int k = 0; k < kTileVectors<V>; ++k)
+      g[k] = (load_vec<V>(a + lanes * k) * g[k] + load_vec<V>(c0 + lanes * k)) +
+             (v[k] - load_vec<V>(mean + lanes * k)) * load_vec<V>(c1 + lanes * k);
   } else {
-    for (int k = 0; k < kTileVectors; ++k) g[k] = load8(a + 8 * k) * g[k] + load8(c0 + 8 * k);
+    for (int k = 0; k < kTileVectors<V>; ++k)
+      g[k] = load_vec<V>(a + lanes * k) * g[k] + load_vec<V>(c0 + lanes * k);
   }
-  put_tile(dx, g, stream);
+  put_tile<K, V>(dx, g, stream);
 }
 
 }  // namespace normcheck::cpu

@@ -1,12 +1,13 @@
-// Which build of the row kernels a call runs (wide.hpp's kits):
+// Which build of the kernels a call runs (wide.hpp's kits; ln/rms rows,
+// and the NCHW runs and NHWC tiles of batch, group and instance norm):
 //   portable     two 32-byte halves per 16 lanes, cloned for every x86-64
 //                (NC_SIMD_CLONES: AVX-512, AVX2, baseline);
 //   avx512       one 64-byte vector per 16 lanes, compiled for x86-64-v4
 //                only (GCC 12 spills 64-byte vectors in the other clones);
 //   avx512_bf16  as avx512, bf16 results rounded by vcvtne2ps2bf16.
-// All three compute the same bits (tests compare them on one machine); the
-// 64-byte builds halve the instructions of the conversion-bound bf16 rows
-// (reports/perf.md, issue 17).
+// All three compute the same bits, NaN sign and payload aside (tests
+// compare them on one machine); the 64-byte builds halve the instructions
+// of the conversion-bound bf16 kernels (reports/perf.md, issue 17).
 #pragma once
 
 #include <cstdint>

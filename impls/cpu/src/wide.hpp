@@ -8,7 +8,10 @@
 // through memory elsewhere). Lane i holds the same element in both, every
 // operation is lane-wise, wsum adds the lanes in one order and the bf16
 // pairs put the same elements in the same lanes, so code written once over
-// a kit computes the same bits with any kit. f64 is Vec<double> in all.
+// a kit computes the same bits with any kit (NaN results are NaN in all,
+// their sign and payload unspecified: x86 returns the first operand's NaN
+// of two, and the compiler orders commutative operands per build). f64 is
+// Vec<double> in all.
 #pragma once
 
 // Declares the AVX-512 builtins used below (GCC registers them with the
@@ -25,18 +28,22 @@
 
 namespace normcheck::cpu {
 
-// The kits. native_bf16: bf16 pairs rounded by vcvtne2ps2bf16 (only in
-// code compiled with NC_TARGET_AVX512_BF16).
+// The kits. f32: the vectors of the runs; native_bf16: bf16 pairs rounded by vcvtne2ps2bf16 (only
+// in code compiled with NC_TARGET_AVX512_BF16). tile: the vectors of channel_tiles.hpp's 32-channel
+// tiles.
 struct Kit32 {
   using f32 = Halves;
+  using tile = F8;
   static constexpr bool native_bf16 = false;
 };
 struct Kit64 {
   using f32 = Vec<float>;
+  using tile = Vec<float>;
   static constexpr bool native_bf16 = false;
 };
 struct Kit64Bf16 {
   using f32 = Vec<float>;
+  using tile = Vec<float>;
   static constexpr bool native_bf16 = true;
 };
 
@@ -127,7 +134,12 @@ NC_INLINE Bits native_pack_pair(Vec<float> even, Vec<float> odd) {
   return std::bit_cast<Bits>(__builtin_shuffle(halves, interleave));
 }
 
-// 2 * kLanes bf16 values from their even and odd elements (vput_pair).
+// bf16 values from their even and odd elements (vput_pair): 16 from two
+// 8-lane vectors, 32 from two of 16 lanes.
+template <class K>
+NC_INLINE void wput_pair(bf16_t* p, F8 even, F8 odd, bool stream) {
+  put_words8(p, pack_pair(even, odd), stream);
+}
 template <class K>
 NC_INLINE void wput_pair(bf16_t* p, Halves even, Halves odd, bool stream) {
   put_pair_halves(p, even, odd, stream);

@@ -23,7 +23,6 @@ using namespace normcheck;
 using cpu::bf16_t;
 using cpu::F8;
 using cpu::kTileChannels;
-using cpu::kTileVectors;
 
 namespace {
 
@@ -32,14 +31,14 @@ std::uint32_t bits(float f) {
 }
 
 NC_SIMD_CLONES void load_bf16_tile(const std::uint16_t* in, float* slots) {
-  F8 v[kTileVectors];
-  cpu::load_tile(reinterpret_cast<const bf16_t*>(in), v);
-  cpu::store_tile(slots, v);
+  cpu::Tile<F8> v;
+  cpu::load_tile<F8>(reinterpret_cast<const bf16_t*>(in), v);
+  cpu::store_tile<F8>(slots, v);
 }
 NC_SIMD_CLONES void put_bf16_tile(const float* slots, std::uint16_t* out, bool stream) {
-  F8 v[kTileVectors];
-  for (int k = 0; k < kTileVectors; ++k) v[k] = cpu::load8(slots + 8 * k);
-  cpu::put_tile(reinterpret_cast<bf16_t*>(out), v, stream);
+  cpu::Tile<F8> v;
+  for (int k = 0; k < cpu::kTileVectors<F8>; ++k) v[k] = cpu::load8(slots + 8 * k);
+  cpu::put_tile<cpu::Kit32, F8>(reinterpret_cast<bf16_t*>(out), v, stream);
   if (stream) cpu::stream_fence();
 }
 NC_SIMD_CLONES void clamp8(const float* in, float* out, std::int64_t n) {
@@ -55,8 +54,8 @@ NC_INLINE void moments_and_sums(const S* x, const S* dy, std::int64_t rows, std:
   // Prefetching the rows themselves: a hint, never a change in results.
   cpu::RangePrefetch ahead(x, rows * C * std::int64_t(sizeof(S)), rows),
       dy_ahead(dy, rows * C * std::int64_t(sizeof(S)), rows), x_ahead = ahead;
-  cpu::block_moments(x, rows, C, tiled, 1.0f / float(rows), ahead, mean, m2);
-  cpu::block_backward_sums(dy, x, rows, C, tiled, mean, dy_ahead, x_ahead, s1, s2);
+  cpu::block_moments<cpu::Kit32>(x, rows, C, tiled, 1.0f / float(rows), ahead, mean, m2);
+  cpu::block_backward_sums<cpu::Kit32>(dy, x, rows, C, tiled, mean, dy_ahead, x_ahead, s1, s2);
 }
 NC_SIMD_CLONES void tile_reductions(const float* x, const float* dy, std::int64_t rows,
                                     std::int64_t C, float* mean, float* m2, float* s1, float* s2) {

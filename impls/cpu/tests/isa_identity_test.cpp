@@ -1,13 +1,16 @@
-// Every build of the row kernels (kernel_isa.hpp) gives the portable
-// build's bits: forward (y, residual_out, saved statistics) and backward
-// (dx, dresidual, dgamma, dbeta) of layer and rms norm in every dtype, on
-// row lengths that end each loop in each of its tails, with NaN and inf
-// rows, and with results in the subnormal range, where vcvtne2ps2bf16
-// alone would give zero (wide.hpp). Tolerance: none, bit equality; the
-// builds differ in instructions only, never in arithmetic.
+// Every build of the kernels (kernel_isa.hpp) gives the portable build's
+// bits: forward (y, residual_out, saved and running statistics) and
+// backward (dx, dresidual, dgamma, dbeta) of layer and rms norm, and of
+// batch, group and instance norm in both layouts and all modes, in every
+// dtype, on row lengths and channel counts that end each loop in each of
+// its tails, with NaN and inf values, and with results in the subnormal
+// range, where vcvtne2ps2bf16 alone would give zero (wide.hpp). Tolerance:
+// none, bit equality (a NaN matches any NaN, see same_bits_or_both_nan);
+// the builds differ in instructions only, never in arithmetic.
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -53,15 +56,34 @@ Inputs special_inputs(const nc_problem& p, std::int64_t rows, std::int64_t cols)
   return in;
 }
 
+// The same bits in every element, except that a NaN matches any NaN: IEEE
+// 754 leaves the sign and payload of a NaN result unspecified, and x86
+// returns the first operand's NaN when both are NaN, whichever order the
+// compiler chose for a commutative operation in each build (seen: dx of an
+// instance-norm plane holding inf, -nan in one build, nan in the other).
+bool same_bits_or_both_nan(const HostTensor& a, const HostTensor& b) {
+  if (a.bytes.size() != b.bytes.size() || a.dtype != b.dtype) return false;
+  if (a.bytes.empty()) return true;
+  const std::size_t size = a.bytes.size() / std::size_t(a.count());
+  for (std::int64_t i = 0; i < a.count(); ++i) {
+    const auto at = std::size_t(i) * size;
+    if (std::memcmp(a.bytes.data() + at, b.bytes.data() + at, size) == 0) continue;
+    if (!(std::isnan(a.at(i)) && std::isnan(b.at(i)))) return false;
+  }
+  return true;
+}
+
 void check_identical(const Outputs& o, const Outputs& ref) {
-  CHECK(bit_identical(o.f.y, ref.f.y));
-  CHECK(bit_identical(o.f.residual_out, ref.f.residual_out));
-  CHECK(bit_identical(o.f.saved_mean, ref.f.saved_mean));
-  CHECK(bit_identical(o.f.saved_rstd, ref.f.saved_rstd));
-  CHECK(bit_identical(o.b.dx, ref.b.dx));
-  CHECK(bit_identical(o.b.dresidual, ref.b.dresidual));
-  CHECK(bit_identical(o.b.dgamma, ref.b.dgamma));
-  CHECK(bit_identical(o.b.dbeta, ref.b.dbeta));
+  CHECK(same_bits_or_both_nan(o.f.y, ref.f.y));
+  CHECK(same_bits_or_both_nan(o.f.running_mean, ref.f.running_mean));
+  CHECK(same_bits_or_both_nan(o.f.running_var, ref.f.running_var));
+  CHECK(same_bits_or_both_nan(o.f.residual_out, ref.f.residual_out));
+  CHECK(same_bits_or_both_nan(o.f.saved_mean, ref.f.saved_mean));
+  CHECK(same_bits_or_both_nan(o.f.saved_rstd, ref.f.saved_rstd));
+  CHECK(same_bits_or_both_nan(o.b.dx, ref.b.dx));
+  CHECK(same_bits_or_both_nan(o.b.dresidual, ref.b.dresidual));
+  CHECK(same_bits_or_both_nan(o.b.dgamma, ref.b.dgamma));
+  CHECK(same_bits_or_both_nan(o.b.dbeta, ref.b.dbeta));
 }
 
 }  // namespace
@@ -99,6 +121,55 @@ TEST_CASE("the builds agree where outputs are streamed, at every row alignment",
   INFO(numeric::dtype_name(dtype) << " " << (op == NC_OP_LAYER_NORM ? "ln" : "rms"));
   const auto p = make_problem(op, {rows, cols}, dtype);
   const auto in = special_inputs(p, rows, cols);
+  const auto reference = run_with("portable", p, in);
+  for (const auto& isa : builds.compared) {
+    INFO("NORMCHECK_CPU_ISA=" << isa);
+    check_identical(run_with(isa.c_str(), p, in), reference);
+  }
+}
+
+TEST_CASE("every build of the channel kernels gives the portable build's bits", "[isa]") {
+  const auto builds = cpu::testing::isa_builds();
+  REQUIRE_FALSE(builds.compared.empty());
+  struct Case {
+    const char* name;
+    nc_op op;
+    std::vector<std::int64_t> shape;  // NCHW: N, C, HW; NHWC: N, HW, C
+    nc_layout layout;
+    std::int64_t groups;
+  };
+  // Channel counts: tiles of 32 alone, with 16- and 1-channel tails;
+  // planes of 1000 (vectors and a tail) and 64 (whole pairs).
+  const Case c = GENERATE(values<Case>({
+      {"bn nchw", NC_OP_BATCH_NORM, {4, 7, 1000}, NC_LAYOUT_NCHW, 1},
+      {"bn nchw pairs", NC_OP_BATCH_NORM, {3, 5, 64}, NC_LAYOUT_NCHW, 1},
+      {"bn nhwc", NC_OP_BATCH_NORM, {4, 300, 64}, NC_LAYOUT_NHWC, 1},
+      {"bn nhwc tails", NC_OP_BATCH_NORM, {3, 290, 49}, NC_LAYOUT_NHWC, 1},
+      {"gn nhwc", NC_OP_GROUP_NORM, {4, 300, 96}, NC_LAYOUT_NHWC, 6},
+      {"gn nchw", NC_OP_GROUP_NORM, {4, 8, 999}, NC_LAYOUT_NCHW, 4},
+      {"in nhwc", NC_OP_INSTANCE_NORM, {3, 333, 40}, NC_LAYOUT_NHWC, 1},
+      {"in nchw", NC_OP_INSTANCE_NORM, {3, 6, 777}, NC_LAYOUT_NCHW, 1},
+  }));
+  const auto dtype = GENERATE(DType::bf16, DType::f32, DType::f16, DType::f64);
+  // Eval: constant statistics, dx without the x term.
+  const auto mode = GENERATE(NC_MODE_TRAIN, NC_MODE_EVAL);
+  INFO(c.name << " " << numeric::dtype_name(dtype) << (mode == NC_MODE_EVAL ? " eval" : ""));
+  auto p = make_problem(c.op, c.shape, dtype);
+  p.layout = c.layout;
+  p.groups = c.groups;
+  if (mode == NC_MODE_EVAL) {
+    if (c.op != NC_OP_BATCH_NORM) return;  // eval is batch norm's (running statistics)
+    p.mode = NC_MODE_EVAL;
+  }
+  auto in = random_inputs(p, 29);
+  const std::int64_t count = in.x.count(), channels = in.gamma.count();
+  in.x.set(count / 3, std::numeric_limits<double>::quiet_NaN());
+  in.x.set(count / 2 + 1, std::numeric_limits<double>::infinity());
+  for (std::int64_t k = 0; k < channels; ++k) {
+    if (k % 5 == 3) in.gamma.set(k, 1e-39);
+    if (k % 7 == 2) in.beta.set(k, 3e-39);
+  }
+  for (std::int64_t i = 0; i < count; i += 3) in.dy.set(i, in.dy.at(i) * 1e-39);
   const auto reference = run_with("portable", p, in);
   for (const auto& isa : builds.compared) {
     INFO("NORMCHECK_CPU_ISA=" << isa);
