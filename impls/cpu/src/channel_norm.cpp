@@ -152,19 +152,19 @@ struct PlaneStats {
     T* sum_d = m2 + C;  // scratch: the caller's arrays hold 2 C
     for (std::int64_t c = tiled; c < C; ++c) mean[c] = m2[c] = sum_d[c] = T(0);
     for (std::int64_t r = 0; r < rows; ++r)
-      each_storage_channel<S>(
+      each_storage_channel<S, K>(
           C,
           [&](std::int64_t c, auto one) NC_LAMBDA {
             store_like(one, mean + c, load_like(one, mean + c) + load_like(one, base + r * C + c));
           },
           tiled);
-    each_storage_channel<S>(
+    each_storage_channel<S, K>(
         C,
         [&](std::int64_t c, auto one)
             NC_LAMBDA { store_like(one, mean + c, load_like(one, mean + c) * inv); },
         tiled);
     for (std::int64_t r = 0; r < rows; ++r)
-      each_storage_channel<S>(
+      each_storage_channel<S, K>(
           C,
           [&](std::int64_t c, auto one) NC_LAMBDA {
             if constexpr (!std::is_same_v<decltype(one), ScalarLane>)
@@ -175,7 +175,7 @@ struct PlaneStats {
           },
           tiled);
     // The corrected two-pass form, as in run_moments.
-    each_storage_channel<S>(
+    each_storage_channel<S, K>(
         C,
         [&](std::int64_t c, auto one) NC_LAMBDA {
           const auto sd = load_like(one, sum_d + c);
@@ -245,7 +245,7 @@ struct PlaneAffine {
         if constexpr (kHasTiles<S>)
           for (std::int64_t c = 0; c < tiled; c += kTileChannels)
             tile_affine<K>(xr + c, yr + c, m + c, a + c, s + c, j.stream);
-        each_storage_channel<S>(
+        each_storage_channel<S, K>(
             C,
             [&](std::int64_t c, auto one) NC_LAMBDA {
               put_like(one, yr + c,
@@ -351,7 +351,7 @@ struct PlaneSums {
     for (std::int64_t r = 0; r < rows; ++r) {
       const S* dyr = dy + r * C;
       const S* xr = x + r * C;
-      each_storage_channel<S>(
+      each_storage_channel<S, K>(
           C,
           [&](std::int64_t c, auto one) NC_LAMBDA {
             const auto g = load_like(one, dyr + c);
@@ -435,7 +435,7 @@ struct PlaneDx {
           for (std::int64_t c = 0; c < tiled; c += kTileChannels)
             tile_dx<kWithX, K>(dy + row + c, x + row + c, dx + row + c, m + c, va + c, v0 + c,
                                v1 + c, j.stream);
-        each_storage_channel<S>(
+        each_storage_channel<S, K>(
             C,
             [&](std::int64_t c, auto one) NC_LAMBDA {
               const auto base =

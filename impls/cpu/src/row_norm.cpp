@@ -27,8 +27,13 @@ constexpr std::int64_t kRowBlock = 64;
 // pass then reads: the f16 conversion costs a dozen integer operations per
 // 8 values (fp16 has no cheap pair form like bf16), and the forward would
 // otherwise convert each value three times, the backward twice per input.
-template <class S>
-inline constexpr bool kWidenOnce = std::is_same_v<S, f16_t>;
+// The 64-byte builds convert f16 in hardware (wide.hpp), one instruction
+// per 16 values, and read the storage directly: that took 0.63-0.75 of the
+// time of widening once on the backwards, 0.71-0.92 on three of the four
+// forwards (reports/perf.md, issue 17).
+template <class S, class K>
+inline constexpr bool kWidenOnce =
+    std::is_same_v<S, f16_t>&& std::is_same_v<typename K::f32, Halves>;
 
 template <class K, class S>
 NC_INLINE void widen_run(const S* p, float* out, std::int64_t n) {
@@ -62,7 +67,7 @@ struct RowForward {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
-    std::vector<float> wide(kWidenOnce<S> ? std::size_t(j.cols) : 0);
+    std::vector<float> wide(kWidenOnce<S, K> ? std::size_t(j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b)
       for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
         row(j, r, wide.data());
@@ -89,7 +94,7 @@ struct RowForward {
     // took 48 % of the samples (perf, one thread, 8192x4096), 26 % with the
     // prefetches spread over the normalize pass and its streaming stores.
     const S* next = r + 1 < j.rows ? static_cast<const S*>(j.x) + (r + 1) * n : src;
-    if constexpr (kWidenOnce<S>) {
+    if constexpr (kWidenOnce<S, K>) {
       widen_run<K>(src, wide, n);
       normalize(j, r, static_cast<const float*>(wide), next);
     } else {
@@ -182,7 +187,7 @@ struct RowBackward {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
-    std::vector<float> wide(kWidenOnce<S> ? std::size_t(2 * j.cols) : 0);
+    std::vector<float> wide(kWidenOnce<S, K> ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
@@ -224,10 +229,10 @@ struct RowBackward {
         accumulate(i + L, xv.odd, dyv.odd);
       }
     [[maybe_unused]] float* wide_x = wide;
-    [[maybe_unused]] float* wide_dy = kWidenOnce<S> ? wide + n : nullptr;
+    [[maybe_unused]] float* wide_dy = kWidenOnce<S, K> ? wide + n : nullptr;
     for (; i + L <= n; i += L) {
       const auto xv = wload<W>(x + i), dyv = wload<W>(dy + i);
-      if constexpr (kWidenOnce<S>) {
+      if constexpr (kWidenOnce<S, K>) {
         wput(wide_x + i, xv, false);
         wput(wide_dy + i, dyv, false);
       }
@@ -235,7 +240,7 @@ struct RowBackward {
     }
     T tg = T(0), tgd = T(0);
     for (; i < n; ++i) {
-      if constexpr (kWidenOnce<S>) {
+      if constexpr (kWidenOnce<S, K>) {
         wide_x[i] = widen(x[i]);
         wide_dy[i] = widen(dy[i]);
       }
@@ -268,13 +273,13 @@ struct RowBackward {
         if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
       }
     const auto* read_x = [&] {
-      if constexpr (kWidenOnce<S>)
+      if constexpr (kWidenOnce<S, K>)
         return static_cast<const float*>(wide_x);
       else
         return x;
     }();
     const auto* read_dy = [&] {
-      if constexpr (kWidenOnce<S>)
+      if constexpr (kWidenOnce<S, K>)
         return static_cast<const float*>(wide_dy);
       else
         return dy;

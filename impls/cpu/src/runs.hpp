@@ -42,14 +42,20 @@ inline std::int64_t pair_slot(std::int64_t c, std::int64_t channels) {
   if (block + kPairChannels > channels) return c;
   return block + (k % 2) * (kPairChannels / 2) + k / 2;
 }
+// In the 64-byte builds (K::f32 is Vec<float>) the vector lanes are
+// NativeVectorLane: a VectorLane whose f16 loads and stores convert in
+// hardware (wide.hpp), every other overload taking it as a VectorLane.
+struct NativeVectorLane : VectorLane {};
 // `first`: where to start (a multiple of 32).
-template <class S, class F>
+template <class S, class K = Kit32, class F>
 NC_INLINE void each_storage_channel(std::int64_t channels, F&& f, std::int64_t first = 0) {
   using T = compute_t<S>;
+  using Lane =
+      std::conditional_t<std::is_same_v<typename K::f32, Halves>, VectorLane, NativeVectorLane>;
   std::int64_t c = first;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; c + kPairChannels <= channels; c += kPairChannels) f(c, PairLane{});
-  for (; c + kLanes<T> <= channels; c += kLanes<T>) f(c, VectorLane{});
+  for (; c + kLanes<T> <= channels; c += kLanes<T>) f(c, Lane{});
   for (; c < channels; ++c) f(c, ScalarLane{});
 }
 NC_INLINE PairF32 load_like(PairLane, const bf16_t* p) {
@@ -81,6 +87,12 @@ NC_INLINE void put_like(ScalarLane, S* p, T v, bool) {
 template <class S>
 NC_INLINE auto load_like(VectorLane, const S* p) {
   return vload(p);
+}
+NC_INLINE Vec<float> load_like(NativeVectorLane, const f16_t* p) {
+  return native_load_f16(p);
+}
+NC_INLINE void put_like(NativeVectorLane, f16_t* p, Vec<float> v, bool stream) {
+  native_put_f16(p, v, stream);
 }
 template <class S>
 NC_INLINE auto load_like(ScalarLane, const S* p) {
