@@ -4,6 +4,7 @@
 // block of rows writes its own partial sums, combined afterwards in a fixed
 // pairwise order whatever the thread count.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 #include <type_traits>
@@ -186,6 +187,13 @@ struct RowBackward {
   using W = Wide<T, K>;
   static constexpr std::int64_t L = kLanes<T>;
 
+  // Rows in pairs where the kit has the registers for two rows' sums (the
+  // 64-byte builds: 32 vector registers; the portable build's AVX2 clone
+  // has 16): the first pass then reads and writes the dgamma/dbeta
+  // partials once per two rows. Each column still gets row r's
+  // contribution and then row r + 1's, so the bits are those of single rows.
+  static constexpr bool kPairRows = !std::is_same_v<typename K::f32, Halves> && !kWidenOnce<S, K>;
+
   static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
     std::vector<float> wide(kWidenOnce<S, K> ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
@@ -193,24 +201,46 @@ struct RowBackward {
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
       if (dgamma != nullptr) std::fill(dgamma, dgamma + j.cols, T(0));
       if (dbeta != nullptr) std::fill(dbeta, dbeta + j.cols, T(0));
-      for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
-        row(j, r, dgamma, dbeta, wide.data());
+      const std::int64_t last = std::min(j.rows, (b + 1) * kRowBlock);
+      std::int64_t r = b * kRowBlock;
+      if constexpr (kPairRows)
+        for (; r + 2 <= last; r += 2) {
+          const auto c = first_pass_pair(j, r, dgamma, dbeta);
+          dx_pass(j, r, c[0], wide.data(), r + 2);
+          dx_pass(j, r + 1, c[1], wide.data(), r + 3);
+        }
+      for (; r < last; ++r)
+        dx_pass(j, r, first_pass(j, r, dgamma, dbeta, wide.data()), wide.data(), r + 1);
     }
     if (j.stream) stream_fence();
   }
 
   // dx = rstd * (g - mean(g) - xhat * mean(g * xhat)) with g = gamma * dy and
   // xhat = d * rstd, d = x - mean; written as rstd * g + c0 + d * c1.
-  // f16: x and dy are widened into `wide` (2 * cols) by the first pass and
-  // read from there by the second (see kWidenOnce).
-  static NC_INLINE void row(const RowBackwardJob& j, std::int64_t r, T* dgamma, T* dbeta,
-                            float* wide) {
+  struct Coefficients {
+    T c0, c1;
+  };
+  static NC_INLINE Coefficients coefficients(const RowBackwardJob& j, T rstd, T sum_g, T sum_gd) {
+    const double rs = double(rstd), n = double(j.cols);
+    return {j.rms ? T(0) : T(-rs * double(sum_g) / n), T(-rs * rs * rs * double(sum_gd) / n)};
+  }
+  static NC_INLINE T mean_of(const RowBackwardJob& j, std::int64_t r) {
+    return j.rms ? T(0) : static_cast<const T*>(j.mean)[r];
+  }
+  static NC_INLINE T rstd_of(const RowBackwardJob& j, std::int64_t r) {
+    return static_cast<const T*>(j.rstd)[r];
+  }
+
+  // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
+  // contributions. f16: x and dy are widened into `wide` (2 * cols) and read
+  // from there by dx_pass (see kWidenOnce).
+  static NC_INLINE Coefficients first_pass(const RowBackwardJob& j, std::int64_t r, T* dgamma,
+                                           T* dbeta, float* wide) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x) + r * n;
     const S* dy = static_cast<const S*>(j.dy) + r * n;
     const T* gamma = static_cast<const T*>(j.gamma);
-    const T mean = j.rms ? T(0) : static_cast<const T*>(j.mean)[r];
-    const T rstd = static_cast<const T*>(j.rstd)[r];
+    const T mean = mean_of(j, r), rstd = rstd_of(j, r);
     const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
     W sg = wsplat<W>(T(0)), sgd = sg;
     // One vector of x and dy whose per-column values sit at `at`.
@@ -250,19 +280,79 @@ struct RowBackward {
       if (dgamma != nullptr) dgamma[i] += dyv * (d * rstd);
       if (dbeta != nullptr) dbeta[i] += dyv;
     }
-    const double rs = double(rstd);
-    const double sum_g = double(wsum(sg) + tg), sum_gd = double(wsum(sgd) + tgd);
-    const T c0 = j.rms ? T(0) : T(-rs * sum_g / double(n));
-    const T c1 = T(-rs * rs * rs * sum_gd / double(n));
+    return coefficients(j, rstd, wsum(sg) + tg, wsum(sgd) + tgd);
+  }
+
+  // first_pass of rows r and r + 1 together (kPairRows): the same
+  // operations per row, the partials loaded and stored once.
+  static NC_INLINE std::array<Coefficients, 2> first_pass_pair(const RowBackwardJob& j,
+                                                               std::int64_t r, T* dgamma,
+                                                               T* dbeta) {
+    const std::int64_t n = j.cols;
+    const S* x0 = static_cast<const S*>(j.x) + r * n;
+    const S* dy0 = static_cast<const S*>(j.dy) + r * n;
+    const S* x1 = x0 + n;
+    const S* dy1 = dy0 + n;
+    const T* gamma = static_cast<const T*>(j.gamma);
+    const T mean0 = mean_of(j, r), rstd0 = rstd_of(j, r);
+    const T mean1 = mean_of(j, r + 1), rstd1 = rstd_of(j, r + 1);
+    const W vm0 = wsplat<W>(mean0), vr0 = wsplat<W>(rstd0);
+    const W vm1 = wsplat<W>(mean1), vr1 = wsplat<W>(rstd1);
+    W sg0 = wsplat<W>(T(0)), sgd0 = sg0, sg1 = sg0, sgd1 = sg0;
+    const auto accumulate = [&](std::int64_t at, W xv0, W dyv0, W xv1, W dyv1) NC_LAMBDA {
+      const W gm = wload<W>(gamma + at);
+      const W d0 = xv0 - vm0, g0 = gm * dyv0, d1 = xv1 - vm1, g1 = gm * dyv1;
+      sg0 += g0;
+      sgd0 += g0 * d0;
+      sg1 += g1;
+      sgd1 += g1 * d1;
+      if (dgamma != nullptr)
+        wput(dgamma + at, (wload<W>(dgamma + at) + dyv0 * (d0 * vr0)) + dyv1 * (d1 * vr1), false);
+      if (dbeta != nullptr) wput(dbeta + at, (wload<W>(dbeta + at) + dyv0) + dyv1, false);
+    };
+    std::int64_t i = 0;
+    if constexpr (std::is_same_v<S, bf16_t>)
+      for (; i + 2 * L <= n; i += 2 * L) {
+        const auto xv0 = wload_pair<W>(x0 + i), dyv0 = wload_pair<W>(dy0 + i);
+        const auto xv1 = wload_pair<W>(x1 + i), dyv1 = wload_pair<W>(dy1 + i);
+        accumulate(i, xv0.even, dyv0.even, xv1.even, dyv1.even);
+        accumulate(i + L, xv0.odd, dyv0.odd, xv1.odd, dyv1.odd);
+      }
+    for (; i + L <= n; i += L)
+      accumulate(i, wload<W>(x0 + i), wload<W>(dy0 + i), wload<W>(x1 + i), wload<W>(dy1 + i));
+    T tg0 = T(0), tgd0 = T(0), tg1 = T(0), tgd1 = T(0);
+    for (; i < n; ++i) {
+      const T d0 = widen(x0[i]) - mean0, dyv0 = widen(dy0[i]), g0 = gamma[i] * dyv0;
+      const T d1 = widen(x1[i]) - mean1, dyv1 = widen(dy1[i]), g1 = gamma[i] * dyv1;
+      tg0 += g0;
+      tgd0 += g0 * d0;
+      tg1 += g1;
+      tgd1 += g1 * d1;
+      if (dgamma != nullptr) dgamma[i] = (dgamma[i] + dyv0 * (d0 * rstd0)) + dyv1 * (d1 * rstd1);
+      if (dbeta != nullptr) dbeta[i] = (dbeta[i] + dyv0) + dyv1;
+    }
+    return {coefficients(j, rstd0, wsum(sg0) + tg0, wsum(sgd0) + tgd0),
+            coefficients(j, rstd1, wsum(sg1) + tg1, wsum(sgd1) + tgd1)};
+  }
+
+  // dx (and dresidual) of row r from its coefficients. This pass works from
+  // L1; row `ahead_row`'s x and dy are fetched meanwhile.
+  static NC_INLINE void dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
+                                [[maybe_unused]] const float* wide, std::int64_t ahead_row) {
+    const std::int64_t n = j.cols;
+    const S* x = static_cast<const S*>(j.x) + r * n;
+    const S* dy = static_cast<const S*>(j.dy) + r * n;
+    const T* gamma = static_cast<const T*>(j.gamma);
+    const T mean = mean_of(j, r), rstd = rstd_of(j, r);
+    const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
     S* dx = static_cast<S*>(j.dx) + r * n;
     S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
-    const W v0 = wsplat<W>(c0), v1 = wsplat<W>(c1);
-    // This pass works from L1; the next row's x and dy are fetched meanwhile.
-    const std::int64_t next = r + 1 < j.rows ? n : 0;
+    const W v0 = wsplat<W>(c.c0), v1 = wsplat<W>(c.c1);
+    const std::int64_t next = ahead_row < j.rows ? (ahead_row - r) * n : 0;
     const auto dx_of = [&](std::int64_t at, W xv, W dyv) NC_LAMBDA {
       return (vr * (wload<W>(gamma + at) * dyv) + v0) + (xv - vm) * v1;
     };
-    i = 0;
+    std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {
         prefetch_elements<2 * L>(x + next + i, j.ahead);
@@ -274,13 +364,13 @@ struct RowBackward {
       }
     const auto* read_x = [&] {
       if constexpr (kWidenOnce<S, K>)
-        return static_cast<const float*>(wide_x);
+        return wide;
       else
         return x;
     }();
     const auto* read_dy = [&] {
       if constexpr (kWidenOnce<S, K>)
-        return static_cast<const float*>(wide_dy);
+        return wide + n;
       else
         return dy;
     }();
@@ -292,8 +382,8 @@ struct RowBackward {
       if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
-      const S out =
-          narrow<S>((rstd * (gamma[i] * widen(read_dy[i])) + c0) + (widen(read_x[i]) - mean) * c1);
+      const S out = narrow<S>((rstd * (gamma[i] * widen(read_dy[i])) + c.c0) +
+                              (widen(read_x[i]) - mean) * c.c1);
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
     }
