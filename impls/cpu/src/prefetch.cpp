@@ -18,9 +18,14 @@ std::int64_t l1_data_bytes() {
 
 }  // namespace
 
+bool fits_half_of_l1(std::int64_t bytes) {
+  // Half: the other half holds what the hardware, the stack and the
+  // parameters a pass streams through use.
+  return bytes <= l1_data_bytes() / 2;
+}
+
 PrefetchTo prefetch_level(std::int64_t working_set_bytes) {
-  // Half of L1: the other half holds what the hardware and the stack use.
-  return working_set_bytes <= l1_data_bytes() / 2 ? PrefetchTo::l1 : PrefetchTo::l2;
+  return fits_half_of_l1(working_set_bytes) ? PrefetchTo::l1 : PrefetchTo::l2;
 }
 
 }  // namespace normcheck::cpu

@@ -59,6 +59,7 @@ struct RowForwardJob {
   double* rstd;
   bool stream;       // y through streaming stores
   PrefetchTo ahead;  // where the next row goes while this one is normalized
+  bool carry;        // the next row's first pass during this one's normalize (see rows())
 };
 
 template <class S, class K>
@@ -69,15 +70,49 @@ struct RowForward {
 
   static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
     std::vector<float> wide(kWidenOnce<S, K> ? std::size_t(j.cols) : 0);
-    for (std::int64_t b = begin; b < end; ++b)
-      for (std::int64_t r = b * kRowBlock; r < std::min(j.rows, (b + 1) * kRowBlock); ++r)
-        row(j, r, wide.data());
+    const std::int64_t first = begin * kRowBlock, last = std::min(j.rows, end * kRowBlock);
+    if (j.rms)
+      rows<true>(j, first, last, wide.data());
+    else
+      rows<false>(j, first, last, wide.data());
     if (j.stream) stream_fence();
   }
 
-  static NC_INLINE void row(const RowForwardJob& j, std::int64_t r, float* wide) {
+  // Rows [first, last). A row's first pass (layer_norm: the sum for the
+  // mean; rms_norm: the sum of squares) is done during the previous row's
+  // normalize pass, which reads that row anyway: the accumulators are the
+  // first pass's (RunSum), so the bits are too, and a separate pass over
+  // each row from memory is saved. Only where two rows fit in half of L1
+  // (j.carry: bf16/f16 forwards 0.78-0.95 of the time, f32 8192x768
+  // 0.86-0.97; f32 8192x4096, 32 KiB for two rows, ran 1.05-1.09 slower),
+  // and not where the row is normalized from somewhere else (f16 widened
+  // once, residual_out) or is longer than one moments chunk.
+  template <bool kRms>
+  static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
+                             float* wide) {
     const std::int64_t n = j.cols;
-    const S* src = static_cast<const S*>(j.x) + r * n;
+    const S* x = static_cast<const S*>(j.x);
+    const bool carry = j.carry && !kWidenOnce<S, K> && j.residual == nullptr && n <= kMomentsChunk;
+    T carried = T(0);
+    bool have = false;
+    for (std::int64_t r = first; r < last; ++r) {
+      const S* following = carry && r + 1 < last ? x + (r + 1) * n : nullptr;
+      RunSum<kRms, K, S> following_sum;
+      row<kRms>(j, r, wide, have ? &carried : nullptr, following, following_sum);
+      have = following != nullptr;
+      if (have) carried = following_sum.total();
+    }
+  }
+
+  // Row r. first_pass: its first pass's result when carried; following:
+  // the next row, whose first pass goes into following_sum (or nullptr).
+  template <bool kRms>
+  static NC_INLINE void row(const RowForwardJob& j, std::int64_t r, float* wide,
+                            const T* first_pass, const S* following,
+                            RunSum<kRms, K, S>& following_sum) {
+    const std::int64_t n = j.cols;
+    const S* x = static_cast<const S*>(j.x);
+    const S* src = x + r * n;
     if (j.residual != nullptr) {
       // residual_out is rounded to the data dtype, and that rounded value is
       // what gets normalized (and what the backward receives as x).
@@ -88,33 +123,40 @@ struct RowForward {
       for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
       src = out;
     }
-    // The next row is fetched during the normalize pass, for layer_norm as
-    // for rms_norm. Issued during layer_norm's moments pass (short, from
-    // L1) the 256 prefetches of a 4096-column row came in a burst the core
-    // could not keep in flight: that pass and the next row's first pass
-    // took 48 % of the samples (perf, one thread, 8192x4096), 26 % with the
+    // A row ahead is fetched during the normalize pass: the next one, or
+    // when the normalize pass reads the next one (following), the one
+    // after. Issued during layer_norm's moments pass (short, from L1) the
+    // 256 prefetches of a 4096-column row came in a burst the core could
+    // not keep in flight: that pass and the next row's first pass took 48 %
+    // of the samples (perf, one thread, 8192x4096), 26 % with the
     // prefetches spread over the normalize pass and its streaming stores.
-    const S* next = r + 1 < j.rows ? static_cast<const S*>(j.x) + (r + 1) * n : src;
+    const std::int64_t ahead_row = following != nullptr ? r + 2 : r + 1;
+    const S* ahead = ahead_row < j.rows ? x + ahead_row * n : src;
     if constexpr (kWidenOnce<S, K>) {
       widen_run<K>(src, wide, n);
-      normalize(j, r, static_cast<const float*>(wide), next);
+      normalize<kRms>(j, r, static_cast<const float*>(wide), ahead, first_pass, following,
+                      following_sum);
     } else {
-      normalize(j, r, src, next);
+      normalize<kRms>(j, r, src, ahead, first_pass, following, following_sum);
     }
   }
 
   // Moments and y of row r, reading its values from src (the row, or the
   // row widened to f32: the same values in the same lanes, so the same bits).
-  template <class R>
+  template <bool kRms, class R>
   static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
-                                  const S* next) {
+                                  const S* ahead, const T* first_pass, const S* following,
+                                  RunSum<kRms, K, S>& following_sum) {
     const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
-    if (j.rms) {
-      var = double(run_sum_squares<K>(src, n)) / double(n);  // the mean square
+    if constexpr (kRms) {
+      const T squares = first_pass != nullptr ? *first_pass : run_sum_squares<K>(src, n);
+      var = double(squares) / double(n);  // the mean square
     } else {
-      const auto m = contiguous_moments<K>(src, n, src);  // nothing ahead: see row()
+      // Nothing ahead during the moments pass: see row().
+      const auto m = first_pass != nullptr ? centred_moments<K>(src, n, *first_pass / T(n), src)
+                                           : contiguous_moments<K>(src, n, src);
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -126,21 +168,31 @@ struct RowForward {
     const T* beta = static_cast<const T*>(j.beta);
     S* y = static_cast<S*>(j.y) + r * n;
     const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
+    const auto y_of = [&](std::int64_t at, W v) NC_LAMBDA {
+      return ((v - vm) * vr) * wload<W>(gamma + at) + wload<W>(beta + at);
+    };
     std::int64_t i = 0;
-    if constexpr (std::is_same_v<R, bf16_t>)
-      for (; i + 2 * L <= n; i += 2 * L) {  // gamma and beta in pair order
-        prefetch_elements<2 * L>(next + i, j.ahead);
+    for (; i + 2 * L <= n; i += 2 * L) {
+      prefetch_elements<2 * L>(ahead + i, j.ahead);
+      if (following != nullptr) following_sum.block(following + i);
+      if constexpr (std::is_same_v<R, bf16_t>) {  // gamma and beta in pair order
         const auto v = wload_pair<W>(src + i);
-        wput_pair<K>(y + i, ((v.even - vm) * vr) * wload<W>(gamma + i) + wload<W>(beta + i),
-                     ((v.odd - vm) * vr) * wload<W>(gamma + i + L) + wload<W>(beta + i + L),
-                     j.stream);
+        wput_pair<K>(y + i, y_of(i, v.even), y_of(i + L, v.odd), j.stream);
+      } else {
+        wput(y + i, y_of(i, wload<W>(src + i)), j.stream);
+        wput(y + i + L, y_of(i + L, wload<W>(src + i + L)), j.stream);
       }
-    for (; i + L <= n; i += L) {
-      prefetch_line(next + i, j.ahead);
-      wput(y + i, ((wload<W>(src + i) - vm) * vr) * wload<W>(gamma + i) + wload<W>(beta + i),
-           j.stream);
     }
-    for (; i < n; ++i) y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
+    if (i + L <= n) {
+      prefetch_elements<L>(ahead + i, j.ahead);
+      if (following != nullptr) following_sum.vector(following + i);
+      wput(y + i, y_of(i, wload<W>(src + i)), j.stream);
+      i += L;
+    }
+    for (; i < n; ++i) {
+      if (following != nullptr) following_sum.scalar(following[i]);
+      y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
+    }
   }
 };
 
@@ -539,7 +591,8 @@ void forward_rows(const ForwardCall& call) {
                           mean.data(),
                           rstd.data(),
                           should_stream(call.y, g.rows * row_bytes, row_bytes),
-                          prefetch_level(working_set)};
+                          prefetch_level(working_set),
+                          fits_half_of_l1(2 * row_bytes)};
   const auto task = kForward.at(kernel_isa());
   parallel_for(block_count(g.rows), kRowBlock * std::int64_t(cols),
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });

@@ -180,47 +180,55 @@ NC_INLINE Block<S, K> wload_block(const S* p) {
   }
 }
 
+// The accumulators of run_sum (kSquares false) and run_sum_squares (true),
+// fed a block (2 * kLanes), a vector or a scalar at a time, so that another
+// loop can carry them: the row norms' forward sums the next row while it
+// normalizes this one. Block i goes to a0 and a1 (its halves, or for bf16
+// its even and odd elements), one vector after the blocks to a0, the rest
+// to a scalar: the same lanes and order as the loops below, the same bits.
+template <bool kSquares, class K, class S>
+struct RunSum {
+  using T = compute_t<S>;
+  using W = Wide<T, K>;
+  W a0 = wsplat<W>(T(0)), a1 = a0;
+  T tail = T(0);
+  template <class V>
+  static NC_INLINE V term(V v) {
+    if constexpr (kSquares)
+      return v * v;
+    else
+      return v;
+  }
+  NC_INLINE void block(const S* p) {
+    const auto b = wload_block<K>(p);
+    a0 += term(b.v0);
+    a1 += term(b.v1);
+  }
+  NC_INLINE void vector(const S* p) { a0 += term(wload<W>(p)); }
+  NC_INLINE void scalar(S e) { tail += term(widen(e)); }
+  NC_INLINE T total() const { return wsum(a0 + a1) + tail; }
+};
+
+template <bool kSquares, class K, class S>
+NC_INLINE compute_t<S> run_sum_of(const S* p, std::int64_t n) {
+  constexpr std::int64_t L = kLanes<compute_t<S>>;
+  RunSum<kSquares, K, S> acc;
+  std::int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) acc.block(p + i);
+  if (i + L <= n) {
+    acc.vector(p + i);
+    i += L;
+  }
+  for (; i < n; ++i) acc.scalar(p[i]);
+  return acc.total();
+}
 template <class K = Kit32, class S>
 NC_INLINE compute_t<S> run_sum(const S* p, std::int64_t n) {
-  using T = compute_t<S>;
-  using W = Wide<T, K>;
-  constexpr std::int64_t L = kLanes<T>;
-  W a0 = wsplat<W>(T(0)), a1 = a0;
-  std::int64_t i = 0;
-  for (; i + 2 * L <= n; i += 2 * L) {
-    const auto b = wload_block<K>(p + i);
-    a0 += b.v0;
-    a1 += b.v1;
-  }
-  if (i + L <= n) {
-    a0 += wload<W>(p + i);
-    i += L;
-  }
-  T tail = T(0);
-  for (; i < n; ++i) tail += widen(p[i]);
-  return wsum(a0 + a1) + tail;
+  return run_sum_of<false, K>(p, n);
 }
-
 template <class K = Kit32, class S>
 NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
-  using T = compute_t<S>;
-  using W = Wide<T, K>;
-  constexpr std::int64_t L = kLanes<T>;
-  W a0 = wsplat<W>(T(0)), a1 = a0;
-  std::int64_t i = 0;
-  for (; i + 2 * L <= n; i += 2 * L) {
-    const auto b = wload_block<K>(p + i);
-    a0 += b.v0 * b.v0;
-    a1 += b.v1 * b.v1;
-  }
-  if (i + L <= n) {
-    const W v = wload<W>(p + i);
-    a0 += v * v;
-    i += L;
-  }
-  T tail = T(0);
-  for (; i < n; ++i) tail += widen(p[i]) * widen(p[i]);
-  return wsum(a0 + a1) + tail;
+  return run_sum_of<true, K>(p, n);
 }
 
 // Two-pass moments of a run short enough to stay in L1 between the passes.
@@ -230,11 +238,11 @@ NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
 // itself): its lines are prefetched during the second pass, which works
 // from L1 (see prefetch_line).
 template <class K = Kit32, class S, class A>
-NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A* ahead) {
+NC_INLINE Moments<compute_t<S>> centred_moments(const S* p, std::int64_t n, compute_t<S> mean,
+                                                const A* ahead) {
   using T = compute_t<S>;
   using W = Wide<T, K>;
   constexpr std::int64_t L = kLanes<T>;
-  const T mean = run_sum<K>(p, n) / T(n);
   const W m = wsplat<W>(mean);
   W s0 = wsplat<W>(T(0)), s1 = s0, q0 = s0, q1 = s0;
   std::int64_t i = 0;
@@ -263,13 +271,19 @@ NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A*
   const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
   return {n, mean, m2 < T(0) ? T(0) : m2};
 }
+template <class K = Kit32, class S, class A>
+NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A* ahead) {
+  return centred_moments<K>(p, n, run_sum<K>(p, n) / compute_t<S>(n), ahead);
+}
 
 // Moments of a run of any length: L1-sized chunks combined in order.
 // `ahead` (the caller's next run, at least n long, or p) is prefetched chunk
 // by chunk.
+// The chunk: a multiple of 32, so bf16 pairs stay aligned to it.
+inline constexpr std::int64_t kMomentsChunk = 4096;
 template <class K = Kit32, class S, class A>
 NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n, const A* ahead) {
-  constexpr std::int64_t chunk = 4096;  // a multiple of 32: bf16 pairs stay aligned to it
+  constexpr std::int64_t chunk = kMomentsChunk;
   Moments<compute_t<S>> m = run_moments<K>(p, std::min(n, chunk), ahead);
   for (std::int64_t i = chunk; i < n; i += chunk)
     m = merge(m, run_moments<K>(p + i, std::min(chunk, n - i), ahead + i));

@@ -305,6 +305,8 @@ NC_INLINE void prefetch_line(const void* p) {
 // KiB) 8-24 % slower (reports/perf.md, issue 17).
 enum class PrefetchTo { l1, l2 };
 PrefetchTo prefetch_level(std::int64_t working_set_bytes);
+// Whether `bytes` fit in half of this CPU's L1 data cache (sysconf).
+bool fits_half_of_l1(std::int64_t bytes);
 
 NC_INLINE void prefetch_line(const void* p, PrefetchTo to) {
   if (to == PrefetchTo::l1)
