@@ -185,23 +185,7 @@ struct PlaneStats {
   }
 };
 
-template <class S>
-using PlaneStats32 = PlaneStats<S, Kit32>;
-template <class S>
-using PlaneStats64 = PlaneStats<S, Kit64>;
-template <class S>
-using PlaneStats64Bf16 = PlaneStats<S, Kit64Bf16>;
-NC_SIMD_CLONES void stats_portable(const StatsJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneStats32>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512 void stats_avx512(const StatsJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneStats64>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512_BF16 void stats_avx512_bf16(const StatsJob& j, std::int64_t begin,
-                                             std::int64_t end) {
-  dispatch<PlaneStats64Bf16>(j.planes.data, j, begin, end);
-}
-constexpr ByIsa<StatsJob> kStats{stats_portable, stats_avx512, stats_avx512_bf16};
+NC_KERNEL_BUILDS(kStats, StatsJob, PlaneStats, j.planes.data);
 
 // ---------------------------------------------------------------- normalize
 // y = (x - mean) * scale + shift with per-plane constants.
@@ -260,23 +244,7 @@ struct PlaneAffine {
   }
 };
 
-template <class S>
-using PlaneAffine32 = PlaneAffine<S, Kit32>;
-template <class S>
-using PlaneAffine64 = PlaneAffine<S, Kit64>;
-template <class S>
-using PlaneAffine64Bf16 = PlaneAffine<S, Kit64Bf16>;
-NC_SIMD_CLONES void affine_portable(const AffineJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneAffine32>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512 void affine_avx512(const AffineJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneAffine64>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512_BF16 void affine_avx512_bf16(const AffineJob& j, std::int64_t begin,
-                                              std::int64_t end) {
-  dispatch<PlaneAffine64Bf16>(j.planes.data, j, begin, end);
-}
-constexpr ByIsa<AffineJob> kAffine{affine_portable, affine_avx512, affine_avx512_bf16};
+NC_KERNEL_BUILDS(kAffine, AffineJob, PlaneAffine, j.planes.data);
 
 // ---------------------------------------------------------------- backward
 struct SumsJob {
@@ -365,23 +333,7 @@ struct PlaneSums {
   }
 };
 
-template <class S>
-using PlaneSums32 = PlaneSums<S, Kit32>;
-template <class S>
-using PlaneSums64 = PlaneSums<S, Kit64>;
-template <class S>
-using PlaneSums64Bf16 = PlaneSums<S, Kit64Bf16>;
-NC_SIMD_CLONES void sums_portable(const SumsJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneSums32>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512 void sums_avx512(const SumsJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneSums64>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512_BF16 void sums_avx512_bf16(const SumsJob& j, std::int64_t begin,
-                                            std::int64_t end) {
-  dispatch<PlaneSums64Bf16>(j.planes.data, j, begin, end);
-}
-constexpr ByIsa<SumsJob> kSums{sums_portable, sums_avx512, sums_avx512_bf16};
+NC_KERNEL_BUILDS(kSums, SumsJob, PlaneSums, j.planes.data);
 
 // dx = a * dy + c0 + (x - mean) * c1 with per-plane constants.
 struct DxJob {
@@ -455,22 +407,7 @@ struct PlaneDx {
   }
 };
 
-template <class S>
-using PlaneDx32 = PlaneDx<S, Kit32>;
-template <class S>
-using PlaneDx64 = PlaneDx<S, Kit64>;
-template <class S>
-using PlaneDx64Bf16 = PlaneDx<S, Kit64Bf16>;
-NC_SIMD_CLONES void dx_portable(const DxJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneDx32>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512 void dx_avx512(const DxJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneDx64>(j.planes.data, j, begin, end);
-}
-NC_TARGET_AVX512_BF16 void dx_avx512_bf16(const DxJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<PlaneDx64Bf16>(j.planes.data, j, begin, end);
-}
-constexpr ByIsa<DxJob> kDx{dx_portable, dx_avx512, dx_avx512_bf16};
+NC_KERNEL_BUILDS(kDx, DxJob, PlaneDx, j.planes.data);
 
 // ---------------------------------------------------------------- planning
 Planes planes_of(const Geometry& g) {

@@ -50,3 +50,22 @@ struct ByIsa {
 };
 
 }  // namespace normcheck::cpu
+
+// Defines the three builds of the kernel family KERNEL<S, Kit> for jobs of
+// type JOB, dispatched on the storage dtype DATA (an expression of the job
+// `j`; see dispatch in kernels.hpp), and their table NAME (a ByIsa). A
+// macro because each build is a function with its own target attribute.
+#define NC_KERNEL_BUILDS(NAME, JOB, KERNEL, DATA)                                           \
+  NC_SIMD_CLONES void NAME##_portable(const JOB& j, std::int64_t begin, std::int64_t end) { \
+    dispatch<KERNEL, Kit32>(DATA, j, begin, end);                                           \
+  }                                                                                         \
+  NC_TARGET_AVX512 void NAME##_avx512(const JOB& j, std::int64_t begin, std::int64_t end) { \
+    dispatch<KERNEL, Kit64>(DATA, j, begin, end);                                           \
+  }                                                                                         \
+  NC_TARGET_AVX512_BF16 void NAME##_avx512_bf16(const JOB& j, std::int64_t begin,           \
+                                                std::int64_t end) {                         \
+    dispatch<KERNEL, Kit64Bf16>(DATA, j, begin, end);                                       \
+  }                                                                                         \
+  constexpr ByIsa<JOB> NAME {                                                               \
+    NAME##_portable, NAME##_avx512, NAME##_avx512_bf16                                      \
+  }

@@ -49,23 +49,23 @@ class ComputeArray {
   std::vector<double> d_;
 };
 
-// Calls Kernel<S>::run(job, begin, end) with the storage type of `dtype`.
-// Always inlined, so the typed kernel is compiled for the ISA of the clone
-// that calls this.
-template <template <class> class Kernel, class Job>
+// Calls Kernel<S, K>::run(job, begin, end) with the storage type S of
+// `dtype` and the kit K (wide.hpp). Always inlined, so the typed kernel is
+// compiled for the target of the build (or clone) that calls this.
+template <template <class, class> class Kernel, class K, class Job>
 NC_INLINE void dispatch(DType dtype, const Job& job, std::int64_t begin, std::int64_t end) {
   switch (dtype) {
     case DType::f64:
-      Kernel<double>::run(job, begin, end);
+      Kernel<double, K>::run(job, begin, end);
       return;
     case DType::f32:
-      Kernel<float>::run(job, begin, end);
+      Kernel<float, K>::run(job, begin, end);
       return;
     case DType::f16:
-      Kernel<f16_t>::run(job, begin, end);
+      Kernel<f16_t, K>::run(job, begin, end);
       return;
     case DType::bf16:
-      Kernel<bf16_t>::run(job, begin, end);
+      Kernel<bf16_t, K>::run(job, begin, end);
       return;
   }
 }

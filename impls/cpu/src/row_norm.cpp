@@ -196,25 +196,7 @@ struct RowForward {
   }
 };
 
-// One entry per build (kernel_isa.hpp); the typed kernels are inlined into
-// each, so each is compiled for its own target.
-template <class S>
-using RowForward32 = RowForward<S, Kit32>;
-template <class S>
-using RowForward64 = RowForward<S, Kit64>;
-template <class S>
-using RowForward64Bf16 = RowForward<S, Kit64Bf16>;
-NC_SIMD_CLONES void forward_portable(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<RowForward32>(j.data, j, begin, end);
-}
-NC_TARGET_AVX512 void forward_avx512(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
-  dispatch<RowForward64>(j.data, j, begin, end);
-}
-NC_TARGET_AVX512_BF16 void forward_avx512_bf16(const RowForwardJob& j, std::int64_t begin,
-                                               std::int64_t end) {
-  dispatch<RowForward64Bf16>(j.data, j, begin, end);
-}
-constexpr ByIsa<RowForwardJob> kForward{forward_portable, forward_avx512, forward_avx512_bf16};
+NC_KERNEL_BUILDS(kForward, RowForwardJob, RowForward, j.data);
 
 struct RowBackwardJob {
   DType data;
@@ -442,25 +424,7 @@ struct RowBackward {
   }
 };
 
-template <class S>
-using RowBackward32 = RowBackward<S, Kit32>;
-template <class S>
-using RowBackward64 = RowBackward<S, Kit64>;
-template <class S>
-using RowBackward64Bf16 = RowBackward<S, Kit64Bf16>;
-NC_SIMD_CLONES void backward_portable(const RowBackwardJob& j, std::int64_t begin,
-                                      std::int64_t end) {
-  dispatch<RowBackward32>(j.data, j, begin, end);
-}
-NC_TARGET_AVX512 void backward_avx512(const RowBackwardJob& j, std::int64_t begin,
-                                      std::int64_t end) {
-  dispatch<RowBackward64>(j.data, j, begin, end);
-}
-NC_TARGET_AVX512_BF16 void backward_avx512_bf16(const RowBackwardJob& j, std::int64_t begin,
-                                                std::int64_t end) {
-  dispatch<RowBackward64Bf16>(j.data, j, begin, end);
-}
-constexpr ByIsa<RowBackwardJob> kBackward{backward_portable, backward_avx512, backward_avx512_bf16};
+NC_KERNEL_BUILDS(kBackward, RowBackwardJob, RowBackward, j.data);
 
 // The per-block dgamma/dbeta partials [blocks][cols] in the compute type,
 // left uninitialized: each block's task zeroes its own partials, in

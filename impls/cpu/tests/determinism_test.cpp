@@ -5,28 +5,17 @@
 
 #include <cstdlib>
 
+#include "forward_backward.hpp"
 #include "normcheck/cpu/backend.hpp"
 #include "normcheck/testing/backend_call.hpp"
 #include "scoped_env.hpp"
 
 using namespace normcheck;
 using namespace normcheck::testing;
+using normcheck::cpu::testing::run_forward_backward;
 using normcheck::cpu::testing::ThreadCount;
 
 namespace {
-
-struct Outputs {
-  ForwardResult f;
-  BackwardResult b;
-};
-
-Outputs run_both(const nc_problem& p, const Inputs& in) {
-  Outputs o{run_forward(cpu::backend_table(), p, in), {}};
-  REQUIRE(o.f.status == NC_OK);
-  o.b = run_backward(cpu::backend_table(), p, in, o.f);
-  REQUIRE(o.b.status == NC_OK);
-  return o;
-}
 
 // A row block of one sample: rows [first, first + count) of a tensor whose
 // leading dim is the batch.
@@ -67,12 +56,12 @@ TEST_CASE("cpu results are bit-identical for any thread count", "[determinism]")
   const auto in = random_inputs(p, 77);
   const auto reference = [&] {
     ThreadCount one("1");
-    return run_both(p, in);
+    return run_forward_backward(p, in);
   }();
   for (const char* threads : {"2", "3", "4"}) {
     ThreadCount n(threads);
     INFO("threads " << threads);
-    const auto o = run_both(p, in);
+    const auto o = run_forward_backward(p, in);
     CHECK(bit_identical(o.f.y, reference.f.y));
     CHECK(bit_identical(o.f.saved_rstd, reference.f.saved_rstd));
     CHECK(bit_identical(o.f.running_var, reference.f.running_var));
@@ -109,7 +98,7 @@ TEST_CASE("a row's or sample's result does not depend on its batch", "[determini
   big.layout = c.layout;
   big.groups = c.groups;
   const auto in = random_inputs(big, 5);
-  const auto whole = run_both(big, in);
+  const auto whole = run_forward_backward(big, in);
 
   // Rows/samples [first, first + count) as a batch of their own, at a
   // different position and alignment than in the big batch.
@@ -120,7 +109,7 @@ TEST_CASE("a row's or sample's result does not depend on its batch", "[determini
   Inputs part = in;
   part.x = rows_of(in.x, first, count);
   part.dy = rows_of(in.dy, first, count);
-  const auto alone = run_both(small, part);
+  const auto alone = run_forward_backward(small, part);
   CHECK(bit_identical(alone.f.y, rows_of(whole.f.y, first, count)));
   CHECK(bit_identical(alone.b.dx, rows_of(whole.b.dx, first, count)));
 }

@@ -29,7 +29,7 @@ inline IsaBuilds isa_builds() {
     }
   }
   if (out.compared.empty()) {
-    out.summary = "skipped: this CPU runs only the portable build (no AVX-512), nothing to compare";
+    out.summary = "this CPU runs only the portable build (no AVX-512), nothing to compare";
   } else {
     out.summary = "comparing with the portable build:";
     for (const auto& name : out.compared) out.summary += " " + name;

@@ -14,6 +14,7 @@
 #include <limits>
 #include <string>
 
+#include "forward_backward.hpp"
 #include "isa_builds.hpp"
 #include "normcheck/cpu/backend.hpp"
 #include "normcheck/testing/backend_call.hpp"
@@ -25,18 +26,11 @@ using normcheck::cpu::testing::ScopedEnv;
 
 namespace {
 
-struct Outputs {
-  ForwardResult f;
-  BackwardResult b;
-};
+using cpu::testing::Outputs;
 
 Outputs run_with(const char* isa, const nc_problem& p, const Inputs& in) {
   const ScopedEnv setting("NORMCHECK_CPU_ISA", isa);
-  Outputs o{run_forward(cpu::backend_table(), p, in), {}};
-  REQUIRE(o.f.status == NC_OK);
-  o.b = run_backward(cpu::backend_table(), p, in, o.f);
-  REQUIRE(o.b.status == NC_OK);
-  return o;
+  return cpu::testing::run_forward_backward(p, in);
 }
 
 // Random inputs with the values that take the rare paths: a NaN in row 1,
@@ -86,11 +80,20 @@ void check_identical(const Outputs& o, const Outputs& ref) {
   CHECK(same_bits_or_both_nan(o.b.dbeta, ref.b.dbeta));
 }
 
+// Every build this CPU runs against the portable one on p and in.
+void compare_builds(const nc_problem& p, const Inputs& in) {
+  const auto builds = cpu::testing::isa_builds();
+  REQUIRE_FALSE(builds.compared.empty());  // the runner skips the program otherwise
+  const auto reference = run_with("portable", p, in);
+  for (const auto& isa : builds.compared) {
+    INFO("NORMCHECK_CPU_ISA=" << isa);
+    check_identical(run_with(isa.c_str(), p, in), reference);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("every build of the row kernels gives the portable build's bits", "[isa]") {
-  const auto builds = cpu::testing::isa_builds();
-  REQUIRE_FALSE(builds.compared.empty());  // the runner skips the program otherwise
   const auto op = GENERATE(NC_OP_LAYER_NORM, NC_OP_RMS_NORM);
   const auto dtype = GENERATE(DType::bf16, DType::f32, DType::f16, DType::f64);
   // Pairs of 32 bf16, vectors of 16, and scalar tails, alone and together.
@@ -102,16 +105,10 @@ TEST_CASE("every build of the row kernels gives the portable build's bits", "[is
   auto p = make_problem(op, {rows, cols}, dtype);
   if (residual) p.flags |= NC_FLAG_RESIDUAL;
   const auto in = special_inputs(p, rows, cols);
-  const auto reference = run_with("portable", p, in);
-  for (const auto& isa : builds.compared) {
-    INFO("NORMCHECK_CPU_ISA=" << isa);
-    check_identical(run_with(isa.c_str(), p, in), reference);
-  }
+  compare_builds(p, in);
 }
 
 TEST_CASE("the builds agree where outputs are streamed, at every row alignment", "[isa]") {
-  const auto builds = cpu::testing::isa_builds();
-  REQUIRE_FALSE(builds.compared.empty());
   // >= 8 MiB of output streams (should_stream); rows of 4104 bf16 (8208
   // bytes) start at every residue mod 64, so the 64-byte streaming store
   // and the 16-byte ones both run.
@@ -121,16 +118,10 @@ TEST_CASE("the builds agree where outputs are streamed, at every row alignment",
   INFO(numeric::dtype_name(dtype) << " " << (op == NC_OP_LAYER_NORM ? "ln" : "rms"));
   const auto p = make_problem(op, {rows, cols}, dtype);
   const auto in = special_inputs(p, rows, cols);
-  const auto reference = run_with("portable", p, in);
-  for (const auto& isa : builds.compared) {
-    INFO("NORMCHECK_CPU_ISA=" << isa);
-    check_identical(run_with(isa.c_str(), p, in), reference);
-  }
+  compare_builds(p, in);
 }
 
 TEST_CASE("every build of the channel kernels gives the portable build's bits", "[isa]") {
-  const auto builds = cpu::testing::isa_builds();
-  REQUIRE_FALSE(builds.compared.empty());
   struct Case {
     const char* name;
     nc_op op;
@@ -170,9 +161,5 @@ TEST_CASE("every build of the channel kernels gives the portable build's bits", 
     if (k % 7 == 2) in.beta.set(k, 3e-39);
   }
   for (std::int64_t i = 0; i < count; i += 3) in.dy.set(i, in.dy.at(i) * 1e-39);
-  const auto reference = run_with("portable", p, in);
-  for (const auto& isa : builds.compared) {
-    INFO("NORMCHECK_CPU_ISA=" << isa);
-    check_identical(run_with(isa.c_str(), p, in), reference);
-  }
+  compare_builds(p, in);
 }

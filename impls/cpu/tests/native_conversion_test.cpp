@@ -62,6 +62,17 @@ struct AlignedWords {
   std::vector<std::uint16_t> storage;
 };
 
+// check(out, stream) after regular and streaming stores, each at a 64-byte
+// and at a 16-byte aligned address.
+template <class Check>
+void for_each_placement(AlignedWords& words, Check&& check) {
+  for (const bool stream : {false, true})
+    for (const std::int64_t offset : {0, 8}) {
+      INFO((stream ? "streaming" : "regular") << " stores at +" << 2 * offset << " bytes");
+      check(words.at(offset), stream);
+    }
+}
+
 }  // namespace
 
 TEST_CASE("the native f16 store and load convert as numeric::fast", "[isa]") {
@@ -69,16 +80,13 @@ TEST_CASE("the native f16 store and load convert as numeric::fast", "[isa]") {
   const auto in = cpu::testing::rounding_cases();
   const auto n = std::int64_t(in.size());
   AlignedWords words(in.size());
-  for (const bool stream : {false, true})
-    for (const std::int64_t offset : {0, 8}) {
-      INFO((stream ? "streaming" : "regular") << " stores at +" << 2 * offset << " bytes");
-      std::uint16_t* out = words.at(offset);
-      put_f16(in.data(), out, n, stream);
-      for (std::int64_t i = 0; i < n; ++i) {
-        INFO("f32 pattern " << std::bit_cast<std::uint32_t>(in[std::size_t(i)]));
-        REQUIRE(out[i] == numeric::fast::f32_to_f16(in[std::size_t(i)]));
-      }
+  for_each_placement(words, [&](std::uint16_t* out, bool stream) {
+    put_f16(in.data(), out, n, stream);
+    for (std::int64_t i = 0; i < n; ++i) {
+      INFO("f32 pattern " << std::bit_cast<std::uint32_t>(in[std::size_t(i)]));
+      REQUIRE(out[i] == numeric::fast::f32_to_f16(in[std::size_t(i)]));
     }
+  });
   std::vector<std::uint16_t> patterns(65536);
   for (std::uint32_t h = 0; h < 65536; ++h) patterns[h] = std::uint16_t(h);
   std::vector<float> widened(patterns.size());
@@ -101,17 +109,14 @@ TEST_CASE("the native bf16 pair store rounds as numeric::fast at every rounding 
   const auto in = cpu::testing::rounding_cases();
   const auto n = std::int64_t(in.size());
   AlignedWords words(in.size());
-  for (const bool stream : {false, true})
-    for (const std::int64_t offset : {0, 8}) {
-      INFO((stream ? "streaming" : "regular") << " stores at +" << 2 * offset << " bytes");
-      std::uint16_t* out = words.at(offset);
-      put_pairs(in.data(), out, n, stream);
-      for (std::int64_t i = 0; i < n; i += 32)
-        for (std::int64_t k = 0; k < 16; ++k) {
-          INFO("f32 patterns " << std::bit_cast<std::uint32_t>(in[std::size_t(i + k)]) << ", "
-                               << std::bit_cast<std::uint32_t>(in[std::size_t(i + 16 + k)]));
-          REQUIRE(out[i + 2 * k] == numeric::fast::f32_to_bf16(in[std::size_t(i + k)]));
-          REQUIRE(out[i + 2 * k + 1] == numeric::fast::f32_to_bf16(in[std::size_t(i + 16 + k)]));
-        }
-    }
+  for_each_placement(words, [&](std::uint16_t* out, bool stream) {
+    put_pairs(in.data(), out, n, stream);
+    for (std::int64_t i = 0; i < n; i += 32)
+      for (std::int64_t k = 0; k < 16; ++k) {
+        INFO("f32 patterns " << std::bit_cast<std::uint32_t>(in[std::size_t(i + k)]) << ", "
+                             << std::bit_cast<std::uint32_t>(in[std::size_t(i + 16 + k)]));
+        REQUIRE(out[i + 2 * k] == numeric::fast::f32_to_bf16(in[std::size_t(i + k)]));
+        REQUIRE(out[i + 2 * k + 1] == numeric::fast::f32_to_bf16(in[std::size_t(i + 16 + k)]));
+      }
+  });
 }
