@@ -34,7 +34,7 @@ constexpr std::int64_t kRowBlock = 64;
 // forwards (reports/perf.md, issue 17).
 template <class S, class K>
 inline constexpr bool kWidenOnce =
-    std::is_same_v<S, f16_t>&& std::is_same_v<typename K::f32, Halves>;
+    std::conjunction_v<std::is_same<S, f16_t>, std::is_same<typename K::f32, Halves>>;
 
 template <class K, class S>
 NC_INLINE void widen_run(const S* p, float* out, std::int64_t n) {
