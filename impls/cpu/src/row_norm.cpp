@@ -5,6 +5,7 @@
 // pairwise order whatever the thread count.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <memory>
 #include <type_traits>
@@ -55,6 +56,10 @@ struct RowForwardJob {
   void* y;
   const void* gamma;  // compute type, cols
   const void* beta;
+  // bf16 data: gamma and beta as bf16, natural order, when every value is
+  // one (see packed_params); else nullptr.
+  const bf16_t* gamma_bf16;
+  const bf16_t* beta_bf16;
   double* mean;  // per row
   double* rstd;
   bool stream;       // y through streaming stores
@@ -71,10 +76,13 @@ struct RowForward {
   static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
     std::vector<float> wide(kWidenOnce<S, K> ? std::size_t(j.cols) : 0);
     const std::int64_t first = begin * kRowBlock, last = std::min(j.rows, end * kRowBlock);
+    const bool packed = std::is_same_v<S, bf16_t> && j.gamma_bf16 != nullptr;
     if (j.rms)
-      rows<true>(j, first, last, wide.data());
+      packed ? rows<true, true>(j, first, last, wide.data())
+             : rows<true, false>(j, first, last, wide.data());
     else
-      rows<false>(j, first, last, wide.data());
+      packed ? rows<false, true>(j, first, last, wide.data())
+             : rows<false, false>(j, first, last, wide.data());
     if (j.stream) stream_fence();
   }
 
@@ -87,7 +95,7 @@ struct RowForward {
   // 0.86-0.97; f32 8192x4096, 32 KiB for two rows, ran 1.05-1.09 slower),
   // and not where the row is normalized from somewhere else (f16 widened
   // once, residual_out) or is longer than one moments chunk.
-  template <bool kRms>
+  template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
                              float* wide) {
     const std::int64_t n = j.cols;
@@ -98,7 +106,7 @@ struct RowForward {
     for (std::int64_t r = first; r < last; ++r) {
       const S* following = carry && r + 1 < last ? x + (r + 1) * n : nullptr;
       RunSum<kRms, K, S> following_sum;
-      row<kRms>(j, r, wide, have ? &carried : nullptr, following, following_sum);
+      row<kRms, kPacked>(j, r, wide, have ? &carried : nullptr, following, following_sum);
       have = following != nullptr;
       if (have) carried = following_sum.total();
     }
@@ -106,7 +114,7 @@ struct RowForward {
 
   // Row r. first_pass: its first pass's result when carried; following:
   // the next row, whose first pass goes into following_sum (or nullptr).
-  template <bool kRms>
+  template <bool kRms, bool kPacked>
   static NC_INLINE void row(const RowForwardJob& j, std::int64_t r, float* wide,
                             const T* first_pass, const S* following,
                             RunSum<kRms, K, S>& following_sum) {
@@ -134,16 +142,16 @@ struct RowForward {
     const S* ahead = ahead_row < j.rows ? x + ahead_row * n : src;
     if constexpr (kWidenOnce<S, K>) {
       widen_run<K>(src, wide, n);
-      normalize<kRms>(j, r, static_cast<const float*>(wide), ahead, first_pass, following,
-                      following_sum);
+      normalize<kRms, kPacked>(j, r, static_cast<const float*>(wide), ahead, first_pass, following,
+                               following_sum);
     } else {
-      normalize<kRms>(j, r, src, ahead, first_pass, following, following_sum);
+      normalize<kRms, kPacked>(j, r, src, ahead, first_pass, following, following_sum);
     }
   }
 
   // Moments and y of row r, reading its values from src (the row, or the
   // row widened to f32: the same values in the same lanes, so the same bits).
-  template <bool kRms, class R>
+  template <bool kRms, bool kPacked, class R>
   static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
                                   const S* ahead, const T* first_pass, const S* following,
                                   RunSum<kRms, K, S>& following_sum) {
@@ -175,7 +183,14 @@ struct RowForward {
     for (; i + 2 * L <= n; i += 2 * L) {
       prefetch_elements<2 * L>(ahead + i, j.ahead);
       if (following != nullptr) following_sum.block(following + i);
-      if constexpr (std::is_same_v<R, bf16_t>) {  // gamma and beta in pair order
+      if constexpr (std::is_same_v<R, bf16_t> && kPacked) {
+        // gamma and beta as bf16 pairs: the values of the pair-order arrays
+        // (bf16 widens exactly), in half the bytes.
+        const auto v = wload_pair<W>(src + i);
+        const auto gm = wload_pair<W>(j.gamma_bf16 + i), bt = wload_pair<W>(j.beta_bf16 + i);
+        wput_pair<K>(y + i, ((v.even - vm) * vr) * gm.even + bt.even,
+                     ((v.odd - vm) * vr) * gm.odd + bt.odd, j.stream);
+      } else if constexpr (std::is_same_v<R, bf16_t>) {  // gamma and beta in pair order
         const auto v = wload_pair<W>(src + i);
         wput_pair<K>(y + i, y_of(i, v.even), y_of(i + L, v.odd), j.stream);
       } else {
@@ -526,21 +541,45 @@ std::vector<double> natural_order(DType data, std::vector<double> values) {
   return values;
 }
 
+// The values as bf16 for bf16 data when every one is a bf16 (as a float:
+// the compute type's value), else empty. The forward's normalize pass then
+// reads gamma and beta in half the bytes: at 4096 columns, a row, the next
+// one and f32 gamma and beta (48 KiB) filled this machine's 48 KiB L1.
+std::vector<bf16_t> packed_params(DType data, const std::vector<double>& values) {
+  if (data != DType::bf16) return {};
+  std::vector<bf16_t> out(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const float f = float(values[i]);
+    out[i] = narrow<bf16_t>(f);
+    if (std::bit_cast<std::uint32_t>(widen(out[i])) != std::bit_cast<std::uint32_t>(f)) return {};
+  }
+  return out;
+}
+
 }  // namespace
 
 void forward_rows(const ForwardCall& call) {
   const auto& g = call.geo;
   const auto& p = *call.problem;
   const auto cols = std::size_t(g.cols);
-  const ComputeArray gamma(
-      g.data, pair_order(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0)));
-  const ComputeArray beta(
-      g.data, pair_order(g.data, param_values<double>(g.param, call.beta, g.cols, 0.0)));
+  const auto gamma_values = param_values<double>(g.param, call.gamma, g.cols, 1.0);
+  const auto beta_values = param_values<double>(g.param, call.beta, g.cols, 0.0);
+  const ComputeArray gamma(g.data, pair_order(g.data, gamma_values));
+  const ComputeArray beta(g.data, pair_order(g.data, beta_values));
   std::vector<double> mean(std::size_t(g.rows)), rstd(std::size_t(g.rows));
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   // This row and the next, gamma and beta, and f16's widened row.
-  const std::int64_t working_set =
-      2 * row_bytes + 2 * g.cols * compute_bytes(g.data) + (g.data == DType::f16 ? g.cols * 4 : 0);
+  const std::int64_t wide_params = 2 * g.cols * compute_bytes(g.data),
+                     rows_bytes = 2 * row_bytes + (g.data == DType::f16 ? g.cols * 4 : 0);
+  // bf16 gamma and beta only where the f32 ones crowd L1 (ln/rms bf16
+  // 8192x4096 forwards 0.87-0.90 of the time); where they fit, the two
+  // conversions per pair cost more than they save (8192x768: 1.08-1.12
+  // slower packed).
+  const bool pack = !fits_half_of_l1(rows_bytes + wide_params);
+  const auto gamma_bf16 = pack ? packed_params(g.data, gamma_values) : std::vector<bf16_t>{};
+  const auto beta_bf16 = pack ? packed_params(g.data, beta_values) : std::vector<bf16_t>{};
+  const bool packed = !gamma_bf16.empty() && !beta_bf16.empty();
+  const std::int64_t working_set = rows_bytes + (packed ? wide_params / 2 : wide_params);
   const RowForwardJob job{g.data,
                           p.op == NC_OP_RMS_NORM,
                           g.rows,
@@ -552,6 +591,8 @@ void forward_rows(const ForwardCall& call) {
                           call.y,
                           gamma.data(),
                           beta.data(),
+                          packed ? gamma_bf16.data() : nullptr,
+                          packed ? beta_bf16.data() : nullptr,
                           mean.data(),
                           rstd.data(),
                           should_stream(call.y, g.rows * row_bytes, row_bytes),

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "forward_backward.hpp"
 #include "normcheck/cpu/backend.hpp"
@@ -136,4 +137,37 @@ TEST_CASE("NORMCHECK_CPU_ISA=portable runs on every CPU", "[determinism]") {
   const auto p = make_problem(NC_OP_LAYER_NORM, {16, 64}, DType::bf16);
   const auto r = run_forward(cpu::backend_table(), p, random_inputs(p, 1));
   CHECK(r.status == NC_OK);
+}
+
+TEST_CASE("bf16 rows give the same bits whether gamma and beta are read as bf16 or as f32",
+          "[determinism]") {
+  // bf16 data with f32 parameters that are all bf16 values: the forward
+  // reads them packed as bf16 (row_norm.cpp, packed_params). One gamma
+  // that is no bf16 (column 5) makes it read the f32 arrays for the whole
+  // call; every other column must keep its bits. Tolerance: none.
+  const auto op = GENERATE(NC_OP_LAYER_NORM, NC_OP_RMS_NORM);
+  const std::int64_t cols = GENERATE(64, 100, 4096);
+  auto p = make_problem(op, {70, cols}, DType::bf16);
+  set_dtypes(p, DType::bf16, DType::f32, DType::f32);
+  auto in = random_inputs(p, 41);
+  for (std::int64_t c = 0; c < cols; ++c) {
+    in.gamma.set(c, double(numeric::round_to(DType::bf16, in.gamma.at(c))));
+    in.beta.set(c, double(numeric::round_to(DType::bf16, in.beta.at(c))));
+  }
+  const auto packed = run_forward(cpu::backend_table(), p, in);
+  REQUIRE(packed.status == NC_OK);
+  auto unpacked_in = in;
+  unpacked_in.gamma.set(5, in.gamma.at(5) + 0x1p-20);  // f32, not bf16
+  const auto unpacked = run_forward(cpu::backend_table(), p, unpacked_in);
+  REQUIRE(unpacked.status == NC_OK);
+  CHECK(bit_identical(packed.saved_rstd, unpacked.saved_rstd));
+  std::int64_t differing = 0;
+  for (std::int64_t i = 0; i < packed.y.count(); ++i) {
+    if (i % cols == 5) continue;
+    const auto size = packed.y.bytes.size() / std::size_t(packed.y.count());
+    if (std::memcmp(packed.y.bytes.data() + std::size_t(i) * size,
+                    unpacked.y.bytes.data() + std::size_t(i) * size, size) != 0)
+      ++differing;
+  }
+  CHECK(differing == 0);
 }
