@@ -1,6 +1,6 @@
-// The vectors the passes of runs.hpp and the row norms compute with, and
-// their loads and stores, chosen by a kit (one per build, kernel_isa.hpp):
-// Wide<T, K> for the compute type T.
+// The vectors the kernels compute with (runs.hpp, the row norms,
+// channel_tiles.hpp), and their loads and stores, chosen by a kit (one per
+// build, kernel_isa.hpp): Wide<T, K> for the compute type T.
 //
 // f32 comes in two widths with the same 16 lanes: Halves (native.hpp, two
 // 32-byte vectors: registers in every clone) and Vec<float> (one 64-byte
@@ -28,9 +28,10 @@
 
 namespace normcheck::cpu {
 
-// The kits. f32: the vectors of the runs; native_bf16: bf16 pairs rounded by vcvtne2ps2bf16 (only
-// in code compiled with NC_TARGET_AVX512_BF16). tile: the vectors of channel_tiles.hpp's 32-channel
-// tiles.
+// The kits. f32: the vectors of the runs and rows; tile: the vectors of
+// channel_tiles.hpp's 32-channel tiles; native_bf16: bf16 pairs rounded by
+// vcvtne2ps2bf16 (only in code compiled with NC_TARGET_AVX512_BF16). Kits
+// with 64-byte vectors also convert f16 in hardware (native_load_f16).
 struct Kit32 {
   using f32 = Halves;
   using tile = F8;
