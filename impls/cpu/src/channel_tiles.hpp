@@ -3,10 +3,9 @@
 //
 // In the vectors of a kit (wide.hpp): four of 8 lanes in the portable
 // build, where 32-byte vectors stay in registers (see native.hpp), two of
-// 16 in the AVX-512 builds. Passes that
-// read memory walk a block in address order with per-channel sums in L1;
-// passes over a block already in L1/L2 go tile by tile with the sums in
-// registers. Every channel has its own accumulator, summed over rows in
+// 16 in the AVX-512 builds. Passes that read memory walk a block in
+// address order with per-channel sums in L1; passes over a block already
+// in L1/L2 go tile by tile with the sums in registers. Every channel has its own accumulator, summed over rows in
 // row order, so neither the walk nor the vector width decides anything
 // about the results: a channel's bits are those of the scalar loop over
 // its rows, in every clone and in the 64-byte per-channel walk.
