@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "normcheck/support/status.hpp"
 
@@ -35,12 +36,6 @@ constexpr std::array<IsaRow, 3> kIsas{{
 }};
 
 }  // namespace
-
-std::string_view kernel_isa_name(KernelIsa isa) {
-  for (const auto& row : kIsas)
-    if (row.isa == isa) return row.name;
-  return "unknown";
-}
 
 KernelIsa kernel_isa() {
   const char* env = std::getenv("NORMCHECK_CPU_ISA");

@@ -11,7 +11,6 @@
 #pragma once
 
 #include <cstdint>
-#include <string_view>
 
 // The targets of the 64-byte builds. avx512_bf16 is not part of x86-64-v4
 // (Cooper Lake, Sapphire Rapids and later, Zen 4 and later have it).
@@ -28,8 +27,6 @@ enum class KernelIsa { portable, avx512, avx512_bf16 };
 // or anything else, is an ArgumentError. Read on every call, like
 // NORMCHECK_CPU_THREADS.
 KernelIsa kernel_isa();
-
-std::string_view kernel_isa_name(KernelIsa isa);
 
 // A family's task entry point per build.
 template <class Job>
