@@ -107,7 +107,7 @@ struct PlaneStats {
       }
       return;
     }
-    std::vector<T> block_mean(static_cast<std::size_t>(pl.channels)),
+    LineVector<T> block_mean(static_cast<std::size_t>(pl.channels)),
         block_m2(static_cast<std::size_t>(2 * pl.channels));
     for (std::int64_t t = begin; t < end; ++t)
       chunk(pl, x, t, j.chunk_mean + t * pl.channels, j.chunk_m2 + t * pl.channels,
@@ -278,7 +278,7 @@ struct PlaneSums {
       return;
     }
     const std::int64_t C = pl.channels;
-    std::vector<T> block_s1(static_cast<std::size_t>(C)), block_s2(block_s1);
+    LineVector<T> block_s1(static_cast<std::size_t>(C)), block_s2(block_s1);
     for (std::int64_t t = begin; t < end; ++t) {
       const auto ch = pl.chunk(t);
       const T* m = mean + ch.n * C;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "normcheck/support/calls.hpp"
+#include "line_aligned.hpp"
 #include "simd.hpp"
 
 namespace normcheck::cpu {
@@ -45,8 +46,8 @@ class ComputeArray {
 
  private:
   bool wide_;
-  std::vector<float> f_;
-  std::vector<double> d_;
+  LineVector<float> f_;
+  LineVector<double> d_;
 };
 
 // Calls Kernel<S, K>::run(job, begin, end) with the storage type S of

@@ -74,7 +74,7 @@ struct RowForward {
   static constexpr std::int64_t L = kLanes<T>;
 
   static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
-    std::vector<float> wide(kWidenOnce<S, K> ? std::size_t(j.cols) : 0);
+    LineVector<float> wide(kWidenOnce<S, K> ? std::size_t(j.cols) : 0);
     const std::int64_t first = begin * kRowBlock, last = std::min(j.rows, end * kRowBlock);
     const bool packed = std::is_same_v<S, bf16_t> && j.gamma_bf16 != nullptr;
     if (j.rms)
@@ -244,7 +244,7 @@ struct RowBackward {
   static constexpr bool kPairRows = !std::is_same_v<typename K::f32, Halves> && !kWidenOnce<S, K>;
 
   static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
-    std::vector<float> wide(kWidenOnce<S, K> ? std::size_t(2 * j.cols) : 0);
+    LineVector<float> wide(kWidenOnce<S, K> ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
@@ -488,17 +488,17 @@ class BlockPartials {
   // at once.
   static double* scratch(int slot, std::size_t doubles) {
     constexpr std::size_t kKeep = std::size_t(16) << 20;
-    thread_local std::unique_ptr<double[]> kept[2];
+    thread_local LineBuffer<double> kept[2];
     thread_local std::size_t kept_size[2] = {0, 0};
-    thread_local std::unique_ptr<double[]> once[2];
+    thread_local LineBuffer<double> once[2];
     if (doubles * sizeof(double) > kKeep) {
-      once[slot] = std::make_unique_for_overwrite<double[]>(doubles);
+      once[slot] = line_buffer<double>(doubles);
       return once[slot].get();
     }
     once[slot].reset();
     if (kept_size[slot] < doubles) {
       kept[slot].reset();
-      kept[slot] = std::make_unique_for_overwrite<double[]>(doubles);
+      kept[slot] = line_buffer<double>(doubles);
       kept_size[slot] = doubles;
     }
     return kept[slot].get();
@@ -545,9 +545,9 @@ std::vector<double> natural_order(DType data, std::vector<double> values) {
 // the compute type's value), else empty. The forward's normalize pass then
 // reads gamma and beta in half the bytes: at 4096 columns, a row, the next
 // one and f32 gamma and beta (48 KiB) filled this machine's 48 KiB L1.
-std::vector<bf16_t> packed_params(DType data, const std::vector<double>& values) {
+LineVector<bf16_t> packed_params(DType data, const std::vector<double>& values) {
   if (data != DType::bf16) return {};
-  std::vector<bf16_t> out(values.size());
+  LineVector<bf16_t> out(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) {
     const float f = float(values[i]);
     out[i] = narrow<bf16_t>(f);
@@ -576,8 +576,8 @@ void forward_rows(const ForwardCall& call) {
   // conversions per pair cost more than they save (8192x768: 1.08-1.12
   // slower packed).
   const bool pack = !fits_half_of_l1(rows_bytes + wide_params);
-  const auto gamma_bf16 = pack ? packed_params(g.data, gamma_values) : std::vector<bf16_t>{};
-  const auto beta_bf16 = pack ? packed_params(g.data, beta_values) : std::vector<bf16_t>{};
+  const auto gamma_bf16 = pack ? packed_params(g.data, gamma_values) : LineVector<bf16_t>{};
+  const auto beta_bf16 = pack ? packed_params(g.data, beta_values) : LineVector<bf16_t>{};
   const bool packed = !gamma_bf16.empty() && !beta_bf16.empty();
   const std::int64_t working_set = rows_bytes + (packed ? wide_params / 2 : wide_params);
   const RowForwardJob job{g.data,
