@@ -429,10 +429,11 @@ std::int64_t elements_per_task(const Planes& pl) {
   return pl.layout == NC_LAYOUT_NCHW ? pl.spatial : kChunkRows * pl.channels;
 }
 
-bool stream_output(const Planes& pl, const void* out) {
+// arrays: of the output's size, read or written by the call (should_stream).
+bool stream_output(const Planes& pl, const void* out, std::int64_t arrays) {
   const auto size = std::int64_t(numeric::dtype_size(pl.data));
   const std::int64_t run = pl.layout == NC_LAYOUT_NCHW ? pl.spatial : pl.channels;
-  return should_stream(out, pl.count() * pl.spatial * size, run * size);
+  return should_stream(out, pl.count() * pl.spatial * size, arrays, run * size);
 }
 
 // NHWC per-task results [sample][chunk][C slot] summed over the chunks of
@@ -581,7 +582,7 @@ void forward_channels(const ForwardCall& call) {
       shift.set(i, beta[std::size_t(c)]);
     }
   const AffineJob job{
-      pl, call.x, call.y, mean.data(), scale.data(), shift.data(), stream_output(pl, call.y)};
+      pl, call.x, call.y, mean.data(), scale.data(), shift.data(), stream_output(pl, call.y, 2)};
   const auto task = kAffine.at(kernel_isa());
   parallel_for(pl.tasks(), elements_per_task(pl),
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
@@ -683,7 +684,7 @@ void backward_channels(const BackwardCall& call) {
                   a.data(),
                   k0.data(),
                   k1.data(),
-                  stream_output(pl, call.dx),
+                  stream_output(pl, call.dx, 3),  // x, dy, dx
                   call.running_stats};
   const auto task = kDx.at(kernel_isa());
   parallel_for(pl.tasks(), elements_per_task(pl),

@@ -595,7 +595,8 @@ void forward_rows(const ForwardCall& call) {
                           packed ? beta_bf16.data() : nullptr,
                           mean.data(),
                           rstd.data(),
-                          should_stream(call.y, g.rows * row_bytes, row_bytes),
+                          should_stream(call.y, g.rows * row_bytes, call.residual ? 4 : 2,
+                                        row_bytes),  // x, y (residual, residual_out)
                           prefetch_level(working_set),
                           fits_half_of_l1(2 * row_bytes)};
   const auto task = kForward.at(kernel_isa());
@@ -622,6 +623,7 @@ void backward_rows(const BackwardCall& call) {
   const std::int64_t working_set = 4 * row_bytes +
                                    (want_params ? 3 : 1) * g.cols * compute_bytes(g.data) +
                                    (g.data == DType::f16 ? 2 * g.cols * 4 : 0);
+  const std::int64_t arrays = call.dresidual ? 4 : 3;  // x, dy, dx (dresidual): should_stream
   const RowBackwardJob job{g.data,
                            rms,
                            g.rows,
@@ -635,9 +637,9 @@ void backward_rows(const BackwardCall& call) {
                            rstd.data(),
                            want_params ? dgamma_part.data() : nullptr,
                            want_params ? dbeta_part.data() : nullptr,
-                           should_stream(call.dx, g.rows * row_bytes, row_bytes) &&
+                           should_stream(call.dx, g.rows * row_bytes, arrays, row_bytes) &&
                                (call.dresidual == nullptr ||
-                                should_stream(call.dresidual, g.rows * row_bytes, row_bytes)),
+                                should_stream(call.dresidual, g.rows * row_bytes, arrays, row_bytes)),
                            prefetch_level(working_set)};
   const auto task = kBackward.at(kernel_isa());
   parallel_for(blocks, kRowBlock * g.cols,

@@ -109,12 +109,12 @@ TEST_CASE("every build of the row kernels gives the portable build's bits", "[is
 }
 
 TEST_CASE("the builds agree where outputs are streamed, at every row alignment", "[isa]") {
-  // >= 8 MiB of output streams (should_stream); rows of 4104 bf16 (8208
-  // bytes) start at every residue mod 64, so the 64-byte streaming store
-  // and the 16-byte ones both run.
+  // >= 16 MiB of forward output streams (x and y: a 32 MiB working set,
+  // should_stream); rows of 4104 bf16 (8208 bytes) start at every residue
+  // mod 64, so the 64-byte streaming store and the 16-byte ones both run.
   const auto dtype = GENERATE(DType::bf16, DType::f32);
   const auto op = GENERATE(NC_OP_LAYER_NORM, NC_OP_RMS_NORM);
-  const std::int64_t rows = 1100, cols = 4104;
+  const std::int64_t rows = 2100, cols = 4104;
   INFO(numeric::dtype_name(dtype) << " " << (op == NC_OP_LAYER_NORM ? "ln" : "rms"));
   const auto p = make_problem(op, {rows, cols}, dtype);
   const auto in = special_inputs(p, rows, cols);
