@@ -8,6 +8,7 @@
 #include <bit>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
@@ -65,6 +66,7 @@ struct RowForwardJob {
   bool stream;       // y through streaming stores
   PrefetchTo ahead;  // where the next row goes while this one is normalized
   bool carry;        // the next row's first pass during this one's normalize (see rows())
+  bool carry_moments;  // layer_norm: also the moments pass of the row after (see rows())
 };
 
 template <class S, class K>
@@ -86,38 +88,78 @@ struct RowForward {
     if (j.stream) stream_fence();
   }
 
-  // Rows [first, last). A row's first pass (layer_norm: the sum for the
-  // mean; rms_norm: the sum of squares) is done during the previous row's
-  // normalize pass, which reads that row anyway: the accumulators are the
-  // first pass's (RunSum), so the bits are too, and a separate pass over
-  // each row from memory is saved. Only where two rows fit in half of L1
-  // (j.carry: bf16/f16 forwards 0.78-0.95 of the time, f32 8192x768
-  // 0.86-0.97; f32 8192x4096, 32 KiB for two rows, ran 1.05-1.09 slower),
-  // and not where the row is normalized from somewhere else (f16 widened
-  // once, residual_out) or is longer than one moments chunk.
+  // The first passes of later rows done during this row's normalize pass,
+  // which reads them anyway: one row's sum (or sum of squares), and one
+  // row's moments pass from its carried sum. The accumulators are those of
+  // the passes done on their own (RunSum, RunMoments), so the bits are too.
+  template <bool kRms>
+  struct Carry {
+    const S* sum_row = nullptr;
+    RunSum<kRms, K, S> sum;
+    const S* moments_row = nullptr;
+    RunMoments<K, S> moments{T(0)};
+    NC_INLINE void block(std::int64_t i) {
+      if (sum_row != nullptr) sum.block(sum_row + i);
+      if (moments_row != nullptr) moments.block(moments_row + i);
+    }
+    NC_INLINE void vector(std::int64_t i) {
+      if (sum_row != nullptr) sum.vector(sum_row + i);
+      if (moments_row != nullptr) moments.vector(moments_row + i);
+    }
+    NC_INLINE void scalar(std::int64_t i) {
+      if (sum_row != nullptr) sum.scalar(sum_row[i]);
+      if (moments_row != nullptr) moments.scalar(moments_row[i]);
+    }
+  };
+
+  // Rows [first, last). Where two rows fit in half of L1 (j.carry:
+  // bf16/f16 forwards 0.78-0.95 of the time, f32 8192x768 0.86-0.97; f32
+  // 8192x4096, 32 KiB for two rows, ran 1.05-1.09 slower), row r's
+  // normalize pass also does row r + 1's first pass (the sum for the mean;
+  // rms_norm: the sum of squares). For layer_norm where three rows fit
+  // (j.carry_moments) it does row r + 1's moments pass and row r + 2's sum
+  // instead: the moments pass on its own was a short loop between two
+  // chains of dependent reductions, and the two passes cost ln what one
+  // costs rms. Not where the row is normalized from somewhere else (f16
+  // widened once, residual_out) or is longer than one moments chunk.
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
                              float* wide) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x);
     const bool carry = j.carry && !kWidenOnce<S, K> && j.residual == nullptr && n <= kMomentsChunk;
-    T carried = T(0);
-    bool have = false;
+    const bool carry_moments = !kRms && carry && j.carry_moments;
+    // The rows the normalize pass reads: this one and those it carries.
+    const std::int64_t lead = carry_moments ? 3 : carry ? 2 : 1;
+    std::optional<T> sum;               // row r's first pass; carry_moments: row r + 1's sum
+    std::optional<Moments<T>> moments;  // row r's (carry_moments)
     for (std::int64_t r = first; r < last; ++r) {
-      const S* following = carry && r + 1 < last ? x + (r + 1) * n : nullptr;
-      RunSum<kRms, K, S> following_sum;
-      row<kRms, kPacked>(j, r, wide, have ? &carried : nullptr, following, following_sum);
-      have = following != nullptr;
-      if (have) carried = following_sum.total();
+      Carry<kRms> c;
+      if (carry_moments) {
+        if (r + 1 < last) {
+          c.moments_row = x + (r + 1) * n;
+          c.moments = RunMoments<K, S>{(sum ? *sum : run_sum<K>(c.moments_row, n)) / T(n)};
+        }
+        if (r + 2 < last) c.sum_row = x + (r + 2) * n;
+        row<kRms, kPacked>(j, r, wide, nullptr, moments ? &*moments : nullptr, c, r + lead);
+        moments.reset();
+        if (c.moments_row != nullptr) moments = c.moments.total(n);
+      } else {
+        if (carry && r + 1 < last) c.sum_row = x + (r + 1) * n;
+        row<kRms, kPacked>(j, r, wide, sum ? &*sum : nullptr, nullptr, c, r + lead);
+      }
+      sum.reset();
+      if (c.sum_row != nullptr) sum = c.sum.total();
     }
   }
 
-  // Row r. first_pass: its first pass's result when carried; following:
-  // the next row, whose first pass goes into following_sum (or nullptr).
+  // Row r. first_pass, moments: its first pass's result or its moments
+  // when carried (else nullptr); carry: what this row's normalize pass
+  // accumulates for later rows; ahead_row: the row fetched meanwhile.
   template <bool kRms, bool kPacked>
   static NC_INLINE void row(const RowForwardJob& j, std::int64_t r, float* wide,
-                            const T* first_pass, const S* following,
-                            RunSum<kRms, K, S>& following_sum) {
+                            const T* first_pass, const Moments<T>* moments, Carry<kRms>& carry,
+                            std::int64_t ahead_row) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x);
     const S* src = x + r * n;
@@ -131,21 +173,20 @@ struct RowForward {
       for (; i < n; ++i) out[i] = narrow<S>(widen(src[i]) + widen(res[i]));
       src = out;
     }
-    // A row ahead is fetched during the normalize pass: the next one, or
-    // when the normalize pass reads the next one (following), the one
-    // after. Issued during layer_norm's moments pass (short, from L1) the
-    // 256 prefetches of a 4096-column row came in a burst the core could
-    // not keep in flight: that pass and the next row's first pass took 48 %
-    // of the samples (perf, one thread, 8192x4096), 26 % with the
-    // prefetches spread over the normalize pass and its streaming stores.
-    const std::int64_t ahead_row = following != nullptr ? r + 2 : r + 1;
+    // A row ahead (past those the normalize pass reads) is fetched during
+    // the normalize pass. Issued during layer_norm's moments pass (short,
+    // from L1) the 256 prefetches of a 4096-column row came in a burst the
+    // core could not keep in flight: that pass and the next row's first
+    // pass took 48 % of the samples (perf, one thread, 8192x4096), 26 %
+    // with the prefetches spread over the normalize pass and its streaming
+    // stores.
     const S* ahead = ahead_row < j.rows ? x + ahead_row * n : src;
     if constexpr (kWidenOnce<S, K>) {
       widen_run<K>(src, wide, n);
-      normalize<kRms, kPacked>(j, r, static_cast<const float*>(wide), ahead, first_pass, following,
-                               following_sum);
+      normalize<kRms, kPacked>(j, r, static_cast<const float*>(wide), ahead, first_pass, moments,
+                               carry);
     } else {
-      normalize<kRms, kPacked>(j, r, src, ahead, first_pass, following, following_sum);
+      normalize<kRms, kPacked>(j, r, src, ahead, first_pass, moments, carry);
     }
   }
 
@@ -153,8 +194,8 @@ struct RowForward {
   // row widened to f32: the same values in the same lanes, so the same bits).
   template <bool kRms, bool kPacked, class R>
   static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
-                                  const S* ahead, const T* first_pass, const S* following,
-                                  RunSum<kRms, K, S>& following_sum) {
+                                  const S* ahead, const T* first_pass, const Moments<T>* moments,
+                                  Carry<kRms>& carry) {
     const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
@@ -163,8 +204,9 @@ struct RowForward {
       var = double(squares) / double(n);  // the mean square
     } else {
       // Nothing ahead during the moments pass: see row().
-      const auto m = first_pass != nullptr ? centred_moments<K>(src, n, *first_pass / T(n), src)
-                                           : contiguous_moments<K>(src, n, src);
+      const auto m = moments != nullptr      ? *moments
+                     : first_pass != nullptr ? centred_moments<K>(src, n, *first_pass / T(n), src)
+                                             : contiguous_moments<K>(src, n, src);
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -182,7 +224,7 @@ struct RowForward {
     std::int64_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
       prefetch_elements<2 * L>(ahead + i, j.ahead);
-      if (following != nullptr) following_sum.block(following + i);
+      carry.block(i);
       if constexpr (std::is_same_v<R, bf16_t> && kPacked) {
         // gamma and beta as bf16 pairs: the values of the pair-order arrays
         // (bf16 widens exactly), in half the bytes.
@@ -200,12 +242,12 @@ struct RowForward {
     }
     if (i + L <= n) {
       prefetch_elements<L>(ahead + i, j.ahead);
-      if (following != nullptr) following_sum.vector(following + i);
+      carry.vector(i);
       wput(y + i, y_of(i, wload<W>(src + i)), j.stream);
       i += L;
     }
     for (; i < n; ++i) {
-      if (following != nullptr) following_sum.scalar(following[i]);
+      carry.scalar(i);
       y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
     }
   }
@@ -598,7 +640,8 @@ void forward_rows(const ForwardCall& call) {
                           should_stream(call.y, g.rows * row_bytes, call.residual ? 4 : 2,
                                         row_bytes),  // x, y (residual, residual_out)
                           prefetch_level(working_set),
-                          fits_half_of_l1(2 * row_bytes)};
+                          fits_half_of_l1(2 * row_bytes),
+                          fits_half_of_l1(3 * row_bytes)};
   const auto task = kForward.at(kernel_isa());
   parallel_for(block_count(g.rows), kRowBlock * std::int64_t(cols),
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });

@@ -231,45 +231,64 @@ NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
   return run_sum_of<true, K>(p, n);
 }
 
-// Two-pass moments of a run short enough to stay in L1 between the passes.
-// The second pass uses the corrected form sum(d^2) - (sum d)^2 / n, which
+// The accumulators of centred_moments' second pass, fed as RunSum's are (a
+// block, a vector or a scalar at a time) so that another loop can carry
+// them: the layer norm forward does the next row's moments pass during
+// this row's normalize pass. The same lanes and order as a pass of its
+// own, so the same bits. The corrected form sum(d^2) - (sum d)^2 / n
 // cancels the error of the first-pass mean (Chan, Golub & LeVeque).
-// `ahead` is where the caller reads next (a run at least n long, or p
-// itself): its lines are prefetched during the second pass, which works
-// from L1 (see prefetch_line).
-template <class K = Kit32, class S, class A>
-NC_INLINE Moments<compute_t<S>> centred_moments(const S* p, std::int64_t n, compute_t<S> mean,
-                                                const A* ahead) {
+template <class K, class S>
+struct RunMoments {
   using T = compute_t<S>;
   using W = Wide<T, K>;
-  constexpr std::int64_t L = kLanes<T>;
-  const W m = wsplat<W>(mean);
-  W s0 = wsplat<W>(T(0)), s1 = s0, q0 = s0, q1 = s0;
-  std::int64_t i = 0;
-  for (; i + 2 * L <= n; i += 2 * L) {
-    prefetch_elements<2 * L>(ahead + i);
-    const auto b = wload_block<K>(p + i);
+  T mean;
+  W m = wsplat<W>(mean), s0 = wsplat<W>(T(0)), s1 = s0, q0 = s0, q1 = s0;
+  T ts = T(0), tq = T(0);
+  NC_INLINE void block(const S* p) {
+    const auto b = wload_block<K>(p);
     const W d0 = b.v0 - m, d1 = b.v1 - m;
     s0 += d0;
     s1 += d1;
     q0 += d0 * d0;
     q1 += d1 * d1;
   }
-  if (i + L <= n) {
-    const W d = wload<W>(p + i) - m;
+  NC_INLINE void vector(const S* p) {
+    const W d = wload<W>(p) - m;
     s0 += d;
     q0 += d * d;
-    i += L;
   }
-  T ts = T(0), tq = T(0);
-  for (; i < n; ++i) {
-    const T d = widen(p[i]) - mean;
+  NC_INLINE void scalar(S e) {
+    const T d = widen(e) - mean;
     ts += d;
     tq += d * d;
   }
-  const T sum_d = wsum(s0 + s1) + ts;
-  const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
-  return {n, mean, m2 < T(0) ? T(0) : m2};
+  NC_INLINE Moments<T> total(std::int64_t n) const {
+    const T sum_d = wsum(s0 + s1) + ts;
+    const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
+    return {n, mean, m2 < T(0) ? T(0) : m2};
+  }
+};
+
+// Two-pass moments of a run short enough to stay in L1 between the passes.
+// `ahead` is where the caller reads next (a run at least n long, or p
+// itself): its lines are prefetched during the second pass, which works
+// from L1 (see prefetch_line).
+template <class K = Kit32, class S, class A>
+NC_INLINE Moments<compute_t<S>> centred_moments(const S* p, std::int64_t n, compute_t<S> mean,
+                                                const A* ahead) {
+  constexpr std::int64_t L = kLanes<compute_t<S>>;
+  RunMoments<K, S> acc{mean};
+  std::int64_t i = 0;
+  for (; i + 2 * L <= n; i += 2 * L) {
+    prefetch_elements<2 * L>(ahead + i);
+    acc.block(p + i);
+  }
+  if (i + L <= n) {
+    acc.vector(p + i);
+    i += L;
+  }
+  for (; i < n; ++i) acc.scalar(p[i]);
+  return acc.total(n);
 }
 template <class K = Kit32, class S, class A>
 NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A* ahead) {
