@@ -118,9 +118,9 @@ struct RowForward {
   // normalize pass also does row r + 1's first pass (the sum for the mean;
   // rms_norm: the sum of squares). For layer_norm where three rows fit
   // (j.carry_moments) it does row r + 1's moments pass and row r + 2's sum
-  // instead: the moments pass on its own was a short loop between two
-  // chains of dependent reductions, and the two passes cost ln what one
-  // costs rms. Not where the row is normalized from somewhere else (f16
+  // instead: on its own the moments pass was a short loop between two
+  // chains of dependent reductions (carried: ln forwards 0.91-0.93 of the
+  // time). Not where the row is normalized from somewhere else (f16
   // widened once, residual_out) or is longer than one moments chunk.
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
