@@ -1,6 +1,6 @@
 // The arrays the kernels walk with 64-byte vectors start on a cache line
 // (src/line_aligned.hpp): with malloc's 16-byte alignment every such access
-// straddled two lines (measured: row backwards 0.79-0.92 of the time once
+// straddled two lines (measured: row backwards 0.84-0.93 of the time once
 // aligned). Sizes below and above glibc's mmap threshold (128 KiB), whose
 // blocks malloc returns 16 bytes into a page. Exact: address mod 64.
 #include <catch2/catch.hpp>
