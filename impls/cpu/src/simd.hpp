@@ -353,8 +353,9 @@ NC_INLINE void vput(S* p, V v, bool stream) {
 // in cache, regular stores leave y there for the next read; beyond it,
 // streaming saves the write-allocate read. Measured against the former
 // rule (output >= 8 MiB) on both 2-core machines (reports/perf.md): the
-// 12.6 MB bf16 forwards ran 0.86-0.91 of the time unstreamed, while every
-// row with a working set of 37 MB or more ran 1.04-1.24 slower unstreamed.
+// 12.6 MB bf16 forwards ran 0.84-0.91 of the time unstreamed, while rows
+// with a working set of 37 MB or more ran 1.04-1.24 slower unstreamed (one
+// exception, left streamed: ln f32 8192x768 forward, 50 MB, 0.86-0.95).
 inline constexpr std::int64_t kStreamWorkingSet = 32ll << 20;
 inline bool should_stream(const void* base, std::int64_t output_bytes, std::int64_t arrays,
                           std::int64_t run_bytes) {
