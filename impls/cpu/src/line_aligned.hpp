@@ -36,13 +36,16 @@ using LineVector = std::vector<T, LineAllocator<T>>;
 
 // An uninitialized array of n trivial values on a cache line.
 struct LineFree {
-  void operator()(void* p) const noexcept { ::operator delete(p, std::align_val_t{kCacheLine}); }
+  template <class T>
+  void operator()(T* p) const noexcept {
+    LineAllocator<T>{}.deallocate(p, 0);
+  }
 };
 template <class T>
 using LineBuffer = std::unique_ptr<T[], LineFree>;
 template <class T>
 LineBuffer<T> line_buffer(std::size_t n) {
-  return LineBuffer<T>(static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kCacheLine})));
+  return LineBuffer<T>(LineAllocator<T>{}.allocate(n));
 }
 
 }  // namespace normcheck::cpu
