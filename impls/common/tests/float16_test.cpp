@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <random>
 
 #include "normcheck/numeric/dtype.hpp"
 #include "normcheck/numeric/float16.hpp"
@@ -119,6 +120,42 @@ TEST_CASE("bf16 narrowing rounds to nearest even at every gap", "[bfloat16]") {
   }
   CHECK(f32_to_bf16(std::numeric_limits<float>::max()) == 0x7F80);  // tie past max -> inf
   CHECK(f32_to_bf16(std::numeric_limits<float>::infinity()) == 0x7F80);
+}
+
+TEST_CASE("f64 -> bf16 rounds once, not through f32", "[bfloat16]") {
+  // 1 + 2^-8 + 2^-40 lies just above the bf16 tie between 1 and 1 + 2^-7;
+  // through f32 the 2^-40 is lost and the exact tie goes to even (1.0).
+  const double v = 1.0 + std::ldexp(1.0, -8) + std::ldexp(1.0, -40);
+  CHECK(f64_to_bf16(v) == 0x3F81);
+  CHECK(f32_to_bf16(float(v)) == 0x3F80);
+}
+
+TEST_CASE("f64 narrowing by integer rounding matches the scaling path on every binade", "[float16][bfloat16]") {
+  // narrow16 rounds normal-range results with integer operations and sends
+  // the rest to narrow16_by_scaling; the other cases here check both against
+  // oracles at every gap, this one sweeps f64 values the gap probes do not
+  // make: random significands (all 52 bits) in every binade from far below
+  // the subnormals to past overflow, and significands one f64 ulp from a
+  // tie. Exact: bit equality.
+  std::mt19937_64 rng(20261205);
+  for (const auto& [mantissa_bits, exponent_bits] : {std::pair{10, 5}, std::pair{7, 8}}) {
+    const int bias = (1 << (exponent_bits - 1)) - 1;
+    const int dropped = 52 - mantissa_bits;
+    for (int exponent = -bias - mantissa_bits - 3; exponent <= bias + 2; ++exponent)
+      for (int k = 0; k < 200; ++k) {
+        std::uint64_t significand = rng() & ((std::uint64_t(1) << 52) - 1);
+        if (k % 4 == 1) significand = (significand & ~((std::uint64_t(1) << dropped) - 1)) | (std::uint64_t(1) << (dropped - 1));  // a tie
+        if (k % 4 == 2) significand = (significand & ~((std::uint64_t(1) << dropped) - 1)) | ((std::uint64_t(1) << (dropped - 1)) + 1);
+        if (k % 4 == 3) significand = (significand & ~((std::uint64_t(1) << dropped) - 1)) | ((std::uint64_t(1) << (dropped - 1)) - 1);
+        const auto bits = (std::uint64_t(exponent + 1023) << 52) | significand;
+        for (const std::uint64_t sign : {std::uint64_t(0), std::uint64_t(1) << 63}) {
+          const double v = std::bit_cast<double>(bits | sign);
+          INFO("value " << v << ", format e" << exponent_bits << "m" << mantissa_bits);
+          REQUIRE(detail::narrow16(v, mantissa_bits, exponent_bits) ==
+                  detail::narrow16_by_scaling(v, mantissa_bits, exponent_bits));
+        }
+      }
+  }
 }
 
 TEST_CASE("dtype metadata", "[dtype]") {

@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "column_sums.hpp"
 #include "kernel_isa.hpp"
 #include "kernels.hpp"
 #include "normcheck/support/statistics.hpp"
@@ -494,35 +495,13 @@ class BlockPartials {
         storage_(count > 0 ? scratch(slot, std::size_t(wide_ ? count : (count + 1) / 2))
                            : nullptr) {}
   void* data() const { return storage_; }
-  // Sums the partials over the blocks, per column pairwise (block b plus
-  // block b + width, width 1, 2, 4, ...), in double.
+  // Sums the partials over the blocks, per column pairwise, in double.
   std::vector<double> combine(std::int64_t blocks, std::int64_t cols) const {
-    return wide_ ? combine_typed(static_cast<const double*>(data()), blocks, cols)
-                 : combine_typed(static_cast<const float*>(data()), blocks, cols);
+    return wide_ ? column_tree_sums(static_cast<const double*>(data()), blocks, cols)
+                 : column_tree_sums(static_cast<const float*>(data()), blocks, cols);
   }
 
  private:
-  // A few columns at a time, so the tree stays in L1/L2 and the loops
-  // vectorize; each column gets the same additions in the same order.
-  template <class T>
-  static std::vector<double> combine_typed(const T* parts, std::int64_t blocks, std::int64_t cols) {
-    constexpr std::int64_t kColumns = 64;
-    std::vector<double> sums(static_cast<std::size_t>(cols)),
-        tree(static_cast<std::size_t>(blocks * kColumns));
-    for (std::int64_t first = 0; first < cols; first += kColumns) {
-      const std::int64_t w = std::min(kColumns, cols - first);
-      for (std::int64_t b = 0; b < blocks; ++b)
-        for (std::int64_t c = 0; c < w; ++c)
-          tree[std::size_t(b * w + c)] = double(parts[b * cols + first + c]);
-      for (std::int64_t width = 1; width < blocks; width *= 2)
-        for (std::int64_t b = 0; b + width < blocks; b += 2 * width)
-          for (std::int64_t c = 0; c < w; ++c)
-            tree[std::size_t(b * w + c)] += tree[std::size_t((b + width) * w + c)];
-      for (std::int64_t c = 0; c < w; ++c) sums[std::size_t(first + c)] = tree[std::size_t(c)];
-    }
-    return sums;
-  }
-
   // The calling thread's buffer for this slot (dgamma 0, dbeta 1), kept
   // from call to call up to kKeep bytes. Freed after each call, the
   // partials of a large backward (4 MiB at 8192x4096) went back to the

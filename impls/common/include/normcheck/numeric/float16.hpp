@@ -54,7 +54,10 @@ inline std::uint16_t encode16(bool negative, double magnitude, int mantissa_bits
   return std::uint16_t(sign | (biased << mantissa_bits) | mantissa);
 }
 
-inline std::uint16_t narrow16(double v, int mantissa_bits, int exponent_bits) {
+// The general path: any double, by exact scaling (frexp/ldexp/nearbyint),
+// about 15 ns a value. narrow16 sends it only what the integer path below
+// does not cover; tests compare the two.
+inline std::uint16_t narrow16_by_scaling(double v, int mantissa_bits, int exponent_bits) {
   const bool negative = std::signbit(v);
   const std::uint16_t sign = negative ? std::uint16_t(1u << 15) : std::uint16_t(0);
   const std::uint16_t infinity = std::uint16_t(((1u << exponent_bits) - 1u) << mantissa_bits);
@@ -65,6 +68,27 @@ inline std::uint16_t narrow16(double v, int mantissa_bits, int exponent_bits) {
   const int bias = (1 << (exponent_bits - 1)) - 1;
   const double rounded = round_to_format(magnitude, mantissa_bits + 1, 1 - bias);
   return encode16(negative, rounded, mantissa_bits, exponent_bits);
+}
+
+// Results in the format's normal range (every value a backend stores but
+// the tiniest) by integer rounding of the f64 bits, under 1 ns a value: the
+// dropped significand bits round to nearest, ties to even, and a carry out
+// of the significand moves into the exponent as it should, up to the
+// infinity pattern past the largest finite value. Storing the dgamma/dbeta
+// of an 8192x4096 bf16 backward (8192 values) took 125 us by scaling.
+inline std::uint16_t narrow16(double v, int mantissa_bits, int exponent_bits) {
+  const auto u = std::bit_cast<std::uint64_t>(v);
+  const int bias = (1 << (exponent_bits - 1)) - 1;
+  const int exponent = int((u >> 52) & 0x7FFu) - 1023;  // NaN and inf: 1024
+  if (exponent < 1 - bias || exponent > bias) return narrow16_by_scaling(v, mantissa_bits, exponent_bits);
+  const int dropped = 52 - mantissa_bits;
+  const std::uint64_t magnitude = u & ~(std::uint64_t(1) << 63);
+  const std::uint64_t half_minus_one = (std::uint64_t(1) << (dropped - 1)) - 1;
+  const std::uint64_t rounded =
+      (magnitude + half_minus_one + ((magnitude >> dropped) & 1u)) >> dropped;
+  const std::uint64_t rebias = std::uint64_t(1023 - bias) << mantissa_bits;
+  const auto sign = std::uint16_t((u >> 48) & 0x8000u);
+  return std::uint16_t(sign | std::uint16_t(rounded - rebias));
 }
 
 inline double widen16(std::uint16_t bits, int mantissa_bits, int exponent_bits) {
