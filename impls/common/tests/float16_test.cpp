@@ -130,7 +130,8 @@ TEST_CASE("f64 -> bf16 rounds once, not through f32", "[bfloat16]") {
   CHECK(f32_to_bf16(float(v)) == 0x3F80);
 }
 
-TEST_CASE("f64 narrowing by integer rounding matches the scaling path on every binade", "[float16][bfloat16]") {
+TEST_CASE("f64 narrowing by integer rounding matches the scaling path on every binade",
+          "[float16][bfloat16]") {
   // narrow16 rounds normal-range results with integer operations and sends
   // the rest to narrow16_by_scaling; the other cases here check both against
   // oracles at every gap, this one sweeps f64 values the gap probes do not
@@ -143,10 +144,11 @@ TEST_CASE("f64 narrowing by integer rounding matches the scaling path on every b
     const int dropped = 52 - mantissa_bits;
     for (int exponent = -bias - mantissa_bits - 3; exponent <= bias + 2; ++exponent)
       for (int k = 0; k < 200; ++k) {
-        std::uint64_t significand = rng() & ((std::uint64_t(1) << 52) - 1);
-        if (k % 4 == 1) significand = (significand & ~((std::uint64_t(1) << dropped) - 1)) | (std::uint64_t(1) << (dropped - 1));  // a tie
-        if (k % 4 == 2) significand = (significand & ~((std::uint64_t(1) << dropped) - 1)) | ((std::uint64_t(1) << (dropped - 1)) + 1);
-        if (k % 4 == 3) significand = (significand & ~((std::uint64_t(1) << dropped) - 1)) | ((std::uint64_t(1) << (dropped - 1)) - 1);
+        // k % 4: random, a tie, one f64 ulp above it, one below.
+        const std::uint64_t half = std::uint64_t(1) << (dropped - 1);
+        const std::uint64_t kept = (rng() & ((std::uint64_t(1) << 52) - 1)) & ~(2 * half - 1);
+        const std::uint64_t low[] = {rng() & (2 * half - 1), half, half + 1, half - 1};
+        const std::uint64_t significand = kept | low[k % 4];
         const auto bits = (std::uint64_t(exponent + 1023) << 52) | significand;
         for (const std::uint64_t sign : {std::uint64_t(0), std::uint64_t(1) << 63}) {
           const double v = std::bit_cast<double>(bits | sign);

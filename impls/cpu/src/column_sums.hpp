@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace normcheck::cpu {
@@ -15,5 +16,13 @@ namespace normcheck::cpu {
 // columns) never changes a bit.
 std::vector<double> column_tree_sums(const float* parts, std::int64_t blocks, std::int64_t cols);
 std::vector<double> column_tree_sums(const double* parts, std::int64_t blocks, std::int64_t cols);
+
+// Several arrays of partials (dgamma's and dbeta's), each summed as above,
+// in one split over the threads: at 768 columns one array alone is too
+// little work to wake a second thread.
+std::vector<std::vector<double>> column_tree_sums(std::span<const float* const> parts,
+                                                  std::int64_t blocks, std::int64_t cols);
+std::vector<std::vector<double>> column_tree_sums(std::span<const double* const> parts,
+                                                  std::int64_t blocks, std::int64_t cols);
 
 }  // namespace normcheck::cpu

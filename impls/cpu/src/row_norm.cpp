@@ -9,6 +9,7 @@
 #include <cmath>
 #include <memory>
 #include <optional>
+#include <span>
 #include <type_traits>
 #include <vector>
 
@@ -495,13 +496,23 @@ class BlockPartials {
         storage_(count > 0 ? scratch(slot, std::size_t(wide_ ? count : (count + 1) / 2))
                            : nullptr) {}
   void* data() const { return storage_; }
-  // Sums the partials over the blocks, per column pairwise, in double.
-  std::vector<double> combine(std::int64_t blocks, std::int64_t cols) const {
-    return wide_ ? column_tree_sums(static_cast<const double*>(data()), blocks, cols)
-                 : column_tree_sums(static_cast<const float*>(data()), blocks, cols);
+  // Each one's partials summed over the blocks, per column pairwise, in
+  // double; all of them in one split over the threads.
+  static std::vector<std::vector<double>> combine(std::span<const BlockPartials* const> parts,
+                                                  std::int64_t blocks, std::int64_t cols) {
+    if (parts.empty()) return {};
+    if (parts.front()->wide_) return column_tree_sums(typed<double>(parts), blocks, cols);
+    return column_tree_sums(typed<float>(parts), blocks, cols);
   }
 
  private:
+  template <class T>
+  static std::vector<const T*> typed(std::span<const BlockPartials* const> parts) {
+    std::vector<const T*> out;
+    for (const auto* p : parts) out.push_back(static_cast<const T*>(p->data()));
+    return out;
+  }
+
   // The calling thread's buffer for this slot (dgamma 0, dbeta 1), kept
   // from call to call up to kKeep bytes. Freed after each call, the
   // partials of a large backward (4 MiB at 8192x4096) went back to the
@@ -666,10 +677,17 @@ void backward_rows(const BackwardCall& call) {
   const auto task = kBackward.at(kernel_isa());
   parallel_for(blocks, kRowBlock * g.cols,
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
-  if (call.dgamma != nullptr)
-    store_values(g.param, call.dgamma, natural_order(g.data, dgamma_part.combine(blocks, g.cols)));
-  if (call.dbeta != nullptr)
-    store_values(g.param, call.dbeta, natural_order(g.data, dbeta_part.combine(blocks, g.cols)));
+  std::vector<const BlockPartials*> wanted;
+  std::vector<void*> outputs;
+  for (const auto& [part, output] :
+       {std::pair{&dgamma_part, call.dgamma}, std::pair{&dbeta_part, call.dbeta}})
+    if (output != nullptr) {
+      wanted.push_back(part);
+      outputs.push_back(output);
+    }
+  const auto sums = BlockPartials::combine(wanted, blocks, g.cols);
+  for (std::size_t i = 0; i < sums.size(); ++i)
+    store_values(g.param, outputs[i], natural_order(g.data, sums[i]));
 }
 
 }  // namespace normcheck::cpu

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "../src/column_sums.hpp"
@@ -32,7 +33,8 @@ template <class T>
 double level_tree_sum(const std::vector<T>& parts, std::int64_t blocks, std::int64_t cols,
                       std::int64_t c) {
   std::vector<double> tree(static_cast<std::size_t>(blocks));
-  for (std::int64_t b = 0; b < blocks; ++b) tree[std::size_t(b)] = double(parts[std::size_t(b * cols + c)]);
+  for (std::int64_t b = 0; b < blocks; ++b)
+    tree[std::size_t(b)] = double(parts[std::size_t(b * cols + c)]);
   for (std::int64_t width = 1; width < blocks; width *= 2)
     for (std::int64_t b = 0; b + width < blocks; b += 2 * width)
       tree[std::size_t(b)] += tree[std::size_t(b + width)];
@@ -47,7 +49,9 @@ double sequential_sum(const std::vector<T>& parts, std::int64_t blocks, std::int
   return s;
 }
 
-std::uint64_t bits(double v) { return std::bit_cast<std::uint64_t>(v); }
+std::uint64_t bits(double v) {
+  return std::bit_cast<std::uint64_t>(v);
+}
 
 template <class T>
 void check_against_level_tree() {
@@ -62,7 +66,8 @@ void check_against_level_tree() {
       for (std::int64_t c = 0; c < cols; ++c) {
         INFO("blocks " << blocks << ", cols " << cols << ", column " << c);
         REQUIRE(bits(sums[std::size_t(c)]) == bits(level_tree_sum(parts, blocks, cols, c)));
-        differs_from_sequential += bits(sums[std::size_t(c)]) != bits(sequential_sum(parts, blocks, cols, c));
+        differs_from_sequential +=
+            bits(sums[std::size_t(c)]) != bits(sequential_sum(parts, blocks, cols, c));
       }
       // The data tells associations apart: from 4 blocks on (with 3 the
       // tree is the sequential sum, (b0 + b1) + b2), some column's bits do.
@@ -83,4 +88,20 @@ TEST_CASE("column_tree_sums of double partials: the level-by-level tree, bit for
 TEST_CASE("column_tree_sums of no blocks or no columns") {
   CHECK(column_tree_sums(static_cast<const float*>(nullptr), 0, 4) == std::vector<double>(4, 0.0));
   CHECK(column_tree_sums(static_cast<const float*>(nullptr), 3, 0).empty());
+}
+
+TEST_CASE("column_tree_sums of several arrays gives each array's own sums") {
+  // dgamma's and dbeta's partials go through in one call, split over the
+  // threads together; each result must be that array's sums alone.
+  for (const std::int64_t cols : {5, 768, 1500}) {
+    const std::int64_t blocks = 128;
+    const auto a = wide_range_values<float>(blocks * cols, 1),
+               b = wide_range_values<float>(blocks * cols, 2);
+    const float* const arrays[] = {a.data(), b.data()};
+    const auto both = column_tree_sums(std::span<const float* const>(arrays), blocks, cols);
+    REQUIRE(both.size() == 2);
+    CHECK(both[0] == column_tree_sums(a.data(), blocks, cols));
+    CHECK(both[1] == column_tree_sums(b.data(), blocks, cols));
+    CHECK(both[0] != both[1]);
+  }
 }

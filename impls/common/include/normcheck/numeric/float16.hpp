@@ -80,7 +80,8 @@ inline std::uint16_t narrow16(double v, int mantissa_bits, int exponent_bits) {
   const auto u = std::bit_cast<std::uint64_t>(v);
   const int bias = (1 << (exponent_bits - 1)) - 1;
   const int exponent = int((u >> 52) & 0x7FFu) - 1023;  // NaN and inf: 1024
-  if (exponent < 1 - bias || exponent > bias) return narrow16_by_scaling(v, mantissa_bits, exponent_bits);
+  if (exponent < 1 - bias || exponent > bias)
+    return narrow16_by_scaling(v, mantissa_bits, exponent_bits);
   const int dropped = 52 - mantissa_bits;
   const std::uint64_t magnitude = u & ~(std::uint64_t(1) << 63);
   const std::uint64_t half_minus_one = (std::uint64_t(1) << (dropped - 1)) - 1;
