@@ -488,12 +488,13 @@ NC_KERNEL_BUILDS(kBackward, RowBackwardJob, RowBackward, j.data);
 // The per-block dgamma/dbeta partials [blocks][cols] in the compute type,
 // left uninitialized: each block's task zeroes its own partials, in
 // parallel and on the thread that then adds to them, where zeroing them all
-// here (and faulting in their pages) was serial time.
+// here (and faulting in their pages) was serial time. Kept by the calling
+// thread between calls (kept_doubles).
 class BlockPartials {
  public:
-  BlockPartials(DType data, std::int64_t count, int slot)
+  BlockPartials(DType data, std::int64_t count, KeptUse use)
       : wide_(data == DType::f64),
-        storage_(count > 0 ? scratch(slot, std::size_t(wide_ ? count : (count + 1) / 2))
+        storage_(count > 0 ? kept_doubles(use, std::size_t(wide_ ? count : (count + 1) / 2))
                            : nullptr) {}
   void* data() const { return storage_; }
   // Each one's partials summed over the blocks, per column pairwise, in
@@ -511,29 +512,6 @@ class BlockPartials {
     std::vector<const T*> out;
     for (const auto* p : parts) out.push_back(static_cast<const T*>(p->data()));
     return out;
-  }
-
-  // The calling thread's buffer for this slot (dgamma 0, dbeta 1), kept
-  // from call to call up to kKeep bytes. Freed after each call, the
-  // partials of a large backward (4 MiB at 8192x4096) went back to the
-  // system and every call faulted their pages in again, on both threads
-  // at once.
-  static double* scratch(int slot, std::size_t doubles) {
-    constexpr std::size_t kKeep = std::size_t(16) << 20;
-    thread_local LineBuffer<double> kept[2];
-    thread_local std::size_t kept_size[2] = {0, 0};
-    thread_local LineBuffer<double> once[2];
-    if (doubles * sizeof(double) > kKeep) {
-      once[slot] = line_buffer<double>(doubles);
-      return once[slot].get();
-    }
-    once[slot].reset();
-    if (kept_size[slot] < doubles) {
-      kept[slot].reset();
-      kept[slot] = line_buffer<double>(doubles);
-      kept_size[slot] = doubles;
-    }
-    return kept[slot].get();
   }
 
   bool wide_;
@@ -588,6 +566,22 @@ LineVector<bf16_t> packed_params(DType data, const std::vector<double>& values) 
   return out;
 }
 
+// Per-row saved statistics (zeros where `saved` is null: rms's mean) in
+// the compute type, in the calling thread's kept buffer for `use`.
+const void* saved_in_compute_type(const Geometry& g, const void* saved, KeptUse use) {
+  const auto rows = std::size_t(g.rows);
+  const bool wide = g.data == DType::f64;
+  double* const storage = kept_doubles(use, wide ? rows : (rows + 1) / 2);
+  for (std::size_t i = 0; i < rows; ++i) {
+    const double v = saved != nullptr ? numeric::load(g.stats, saved, i) : 0.0;
+    if (wide)
+      storage[i] = v;
+    else
+      reinterpret_cast<float*>(storage)[i] = float(v);
+  }
+  return storage;
+}
+
 }  // namespace
 
 void forward_rows(const ForwardCall& call) {
@@ -598,7 +592,10 @@ void forward_rows(const ForwardCall& call) {
   const auto beta_values = param_values<double>(g.param, call.beta, g.cols, 0.0);
   const ComputeArray gamma(g.data, pair_order(g.data, gamma_values));
   const ComputeArray beta(g.data, pair_order(g.data, beta_values));
-  std::vector<double> mean(std::size_t(g.rows)), rstd(std::size_t(g.rows));
+  // Every row's task writes its row's mean and rstd.
+  const auto rows = std::size_t(g.rows);
+  const std::span<double> mean(kept_doubles(KeptUse::row_mean, rows), rows),
+      rstd(kept_doubles(KeptUse::row_rstd, rows), rows);
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   // This row and the next, gamma and beta, and f16's widened row.
   const std::int64_t wide_params = 2 * g.cols * compute_bytes(g.data),
@@ -643,14 +640,14 @@ void backward_rows(const BackwardCall& call) {
   const bool rms = call.problem->op == NC_OP_RMS_NORM;
   const ComputeArray gamma(
       g.data, pair_order(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0)));
-  const ComputeArray mean(g.data, rms ? std::vector<double>(std::size_t(g.rows), 0.0)
-                                      : load_values(g.stats, call.saved_mean, g.rows));
-  const ComputeArray rstd(g.data, load_values(g.stats, call.saved_rstd, g.rows));
+  const void* mean = saved_in_compute_type(g, rms ? nullptr : call.saved_mean, KeptUse::row_mean);
+  const void* rstd = saved_in_compute_type(g, call.saved_rstd, KeptUse::row_rstd);
   const std::int64_t blocks = block_count(g.rows);
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
-  const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0, 0);
-  const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0, 1);
+  const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0,
+                                  KeptUse::dgamma_partials);
+  const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0, KeptUse::dbeta_partials);
   // x and dy of this row and the next, gamma, the dgamma/dbeta partials, and
   // f16's widened x and dy.
   const std::int64_t working_set = 4 * row_bytes +
@@ -666,8 +663,8 @@ void backward_rows(const BackwardCall& call) {
                            call.dx,
                            call.dresidual,
                            gamma.data(),
-                           mean.data(),
-                           rstd.data(),
+                           mean,
+                           rstd,
                            want_params ? dgamma_part.data() : nullptr,
                            want_params ? dbeta_part.data() : nullptr,
                            should_stream(call.dx, g.rows * row_bytes, arrays, row_bytes) &&

@@ -43,3 +43,21 @@ TEST_CASE("compute arrays start on a cache line in both compute types") {
     CHECK(on_line(a.data()));
   }
 }
+
+TEST_CASE("kept arrays are kept per use, on a cache line") {
+  using cpu::KeptUse;
+  double* const mean = cpu::kept_doubles(KeptUse::row_mean, 8192);
+  double* const rstd = cpu::kept_doubles(KeptUse::row_rstd, 8192);
+  CHECK(on_line(mean));
+  CHECK(on_line(rstd));
+  CHECK(mean != rstd);                          // two uses live in one call
+  std::memset(mean, 0, 8192 * sizeof(double));  // the whole extent is ours (ASan checks)
+  // The next call of the same or a smaller size gets the same pages back.
+  CHECK(cpu::kept_doubles(KeptUse::row_mean, 8192) == mean);
+  CHECK(cpu::kept_doubles(KeptUse::row_mean, 100) == mean);
+  const std::size_t big = std::size_t(3) << 20;  // 24 MiB: past what is kept
+  double* const grown = cpu::kept_doubles(KeptUse::row_mean, big);
+  CHECK(on_line(grown));
+  std::memset(grown, 0, big * sizeof(double));
+  CHECK(cpu::kept_doubles(KeptUse::row_rstd, 8192) == rstd);  // untouched by the other use
+}
