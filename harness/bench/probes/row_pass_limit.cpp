@@ -1,0 +1,240 @@
+// nc_row_pass_limit: what a row-norm forward's pass structure can reach on
+// this machine, apart from any normalization arithmetic. It times stripped
+// f32 loops over an R x cols tensor (y = (x - mean) * s * gamma + beta with
+// 64-byte streaming stores, the shape of the cpu backend's normalize pass)
+// against a memcpy of the same bytes, on the same threads, in one process:
+//
+//   single-pass   y from x in one pass, mean fixed: the ceiling for one
+//                 read and one write of every element;
+//   two-pass      per row, a sum pass then the normalize pass, the next
+//                 row prefetched into L2 during the normalize pass (the
+//                 cpu backend's ln/rms forward where two rows do not fit
+//                 in half of L1);
+//   two-pass-nopf the same without software prefetch;
+//   carried       the next row's sum done inside this row's normalize pass
+//                 (the cpu backend's `carry` where rows are short).
+//
+// The gap between single-pass and two-pass is the cost of reading a row
+// twice that no kernel with a row reduction before its normalize can
+// avoid (reports/perf.md, issue 17, session 10). AVX-512F only; elsewhere
+// it says so and exits 77.
+//
+// Usage: nc_row_pass_limit [--cols N] [--rows R] [--threads T] [--reps K]
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Options {
+  long rows = 8192, cols = 4096;
+  int threads = 2, reps = 9;
+};
+
+enum class Loop { single_pass, two_pass, two_pass_nopf, carried };
+constexpr struct {
+  Loop loop;
+  const char* name;
+} kLoops[] = {{Loop::single_pass, "single-pass"},
+              {Loop::two_pass, "two-pass"},
+              {Loop::two_pass_nopf, "two-pass-nopf"},
+              {Loop::carried, "carried"}};
+
+struct FreeAligned {
+  void operator()(float* p) const { std::free(p); }
+};
+using Buffer = std::unique_ptr<float[], FreeAligned>;
+Buffer aligned_floats(long n) {
+  auto* p = static_cast<float*>(std::aligned_alloc(64, std::size_t(n) * sizeof(float)));
+  if (p == nullptr) {
+    std::fprintf(stderr, "nc_row_pass_limit: cannot allocate %ld floats\n", n);
+    std::exit(2);
+  }
+  return Buffer(p);
+}
+
+struct Tensors {
+  long cols;
+  Buffer x, y, gamma, beta;
+};
+
+// One 32-float block of the normalize pass.
+__attribute__((target("avx512f"), always_inline)) inline void normalize_block(
+    const Tensors& t, const float* x, float* y, long i, __m512 mean, __m512 scale) {
+  for (long h = 0; h < 32; h += 16) {
+    const __m512 v = _mm512_sub_ps(_mm512_load_ps(x + i + h), mean);
+    const __m512 g = _mm512_load_ps(t.gamma.get() + i + h), b = _mm512_load_ps(t.beta.get() + i + h);
+    _mm512_stream_ps(y + i + h, _mm512_add_ps(_mm512_mul_ps(_mm512_mul_ps(v, scale), g), b));
+  }
+}
+
+// The lanes' sum (not _mm512_reduce_add_ps: GCC 12 warns inside it).
+__attribute__((target("avx512f"))) float lane_sum(__m512 v) {
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, v);
+  float s = 0.0f;
+  for (const float l : lanes) s += l;
+  return s;
+}
+
+__attribute__((target("avx512f"))) float row_sum(const float* x, long n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+  for (long i = 0; i < n; i += 32) {
+    a0 = _mm512_add_ps(a0, _mm512_load_ps(x + i));
+    a1 = _mm512_add_ps(a1, _mm512_load_ps(x + i + 16));
+  }
+  return lane_sum(_mm512_add_ps(a0, a1));
+}
+
+// Rows [r0, r1) of t through `loop`; returns a value that depends on the sums.
+__attribute__((target("avx512f"))) float rows(const Tensors& t, Loop loop, long r0, long r1) {
+  const long n = t.cols;
+  const __m512 scale = _mm512_set1_ps(1.0009765625f);
+  float checksum = 0.0f, carried_sum = 0.0f;
+  for (long r = r0; r < r1; ++r) {
+    const float* x = t.x.get() + r * n;
+    float* y = t.y.get() + r * n;
+    float sum = 0.0f;
+    if (loop == Loop::two_pass || loop == Loop::two_pass_nopf)
+      sum = row_sum(x, n);
+    else if (loop == Loop::carried)
+      sum = r == r0 ? row_sum(x, n) : carried_sum;
+    checksum += sum;
+    const __m512 mean = _mm512_set1_ps(sum / float(n));
+    const bool next = r + 1 < r1;
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0;
+    for (long i = 0; i < n; i += 32) {
+      if (loop == Loop::two_pass && next) {
+        _mm_prefetch(reinterpret_cast<const char*>(x + n + i), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(x + n + i + 16), _MM_HINT_T1);
+      }
+      if (loop == Loop::carried && next) {
+        c0 = _mm512_add_ps(c0, _mm512_load_ps(x + n + i));
+        c1 = _mm512_add_ps(c1, _mm512_load_ps(x + n + i + 16));
+      }
+      normalize_block(t, x, y, i, mean, scale);
+    }
+    carried_sum = lane_sum(_mm512_add_ps(c0, c1));
+  }
+  _mm_sfence();
+  return checksum;
+}
+
+// Seconds of one run of body(p) on each of the threads.
+template <class Body>
+double seconds(int threads, Body body) {
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::vector<std::jthread> workers;
+    for (int p = 0; p < threads; ++p) workers.emplace_back([&, p] { body(p); });
+  }
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  return took.count();
+}
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+long parse_positive(std::string_view flag, const char* text) {
+  char* end = nullptr;
+  const long v = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || v <= 0) {
+    std::fprintf(stderr, "nc_row_pass_limit: %.*s needs a positive integer, got '%s'\n",
+                 int(flag.size()), flag.data(), text);
+    std::exit(2);
+  }
+  return v;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "nc_row_pass_limit: %s needs a value (--cols, --rows, --threads, --reps)\n",
+                   argv[i]);
+      std::exit(2);
+    }
+    const long v = parse_positive(flag, argv[++i]);
+    if (flag == "--cols")
+      o.cols = v;
+    else if (flag == "--rows")
+      o.rows = v;
+    else if (flag == "--threads")
+      o.threads = int(std::min(v, 256L));
+    else if (flag == "--reps")
+      o.reps = int(std::min(v, 1000L));
+    else {
+      std::fprintf(stderr, "nc_row_pass_limit: unknown option '%s'\n", argv[i - 1]);
+      std::exit(2);
+    }
+  }
+  if (o.cols % 32 != 0) {
+    std::fprintf(stderr, "nc_row_pass_limit: --cols must be a multiple of 32, got %ld\n", o.cols);
+    std::exit(2);
+  }
+  if (o.rows < o.threads) {
+    std::fprintf(stderr, "nc_row_pass_limit: --rows (%ld) below --threads (%d)\n", o.rows, o.threads);
+    std::exit(2);
+  }
+  return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse(argc, argv);
+  if (!__builtin_cpu_supports("avx512f")) {
+    std::puts("nc_row_pass_limit: skipped, this CPU has no AVX-512F");
+    return 77;
+  }
+  const long count = o.rows * o.cols;
+  Tensors t{o.cols, aligned_floats(count), aligned_floats(count), aligned_floats(o.cols),
+            aligned_floats(o.cols)};
+  for (long i = 0; i < count; ++i) t.x[i] = float(i % 7), t.y[i] = 0.0f;
+  for (long i = 0; i < o.cols; ++i) t.gamma[i] = 1.0f, t.beta[i] = 0.0f;
+  const auto first_row = [&](int p) { return o.rows * p / o.threads; };
+  const double bytes = 2.0 * double(count) * sizeof(float);
+
+  // Every repetition runs memcpy and each loop once, in turn: this
+  // machine's speed drifts by tens of percent over seconds, and a
+  // comparison is fair only between times taken side by side.
+  constexpr std::size_t kCopy = std::size(kLoops);
+  std::vector<std::vector<double>> times(kCopy + 1);
+  std::vector<float> checksums(std::size_t(o.threads));  // so the sums are not optimized away
+  for (int k = 0; k <= o.reps; ++k) {  // k == 0: warm-up
+    const double copy = seconds(o.threads, [&](int p) {
+      const long a = first_row(p) * o.cols, b = first_row(p + 1) * o.cols;
+      std::memcpy(t.y.get() + a, t.x.get() + a, std::size_t(b - a) * sizeof(float));
+    });
+    if (k > 0) times[kCopy].push_back(copy);
+    for (std::size_t l = 0; l < kCopy; ++l) {
+      const double s = seconds(o.threads, [&](int p) {
+        checksums[std::size_t(p)] = rows(t, kLoops[l].loop, first_row(p), first_row(p + 1));
+      });
+      if (k > 0) times[l].push_back(s);
+    }
+  }
+  const double copy = median(times[kCopy]);
+  std::printf("%ld x %ld f32, %d threads, median of %d\n", o.rows, o.cols, o.threads, o.reps);
+  std::printf("%-14s %9.3f ms %7.1f GB/s\n", "memcpy", copy * 1e3, bytes / copy / 1e9);
+  for (std::size_t l = 0; l < kCopy; ++l) {
+    const double s = median(times[l]);
+    std::printf("%-14s %9.3f ms %7.1f GB/s %5.0f %% of memcpy\n", kLoops[l].name, s * 1e3,
+                bytes / s / 1e9, 100.0 * copy / s);
+  }
+  volatile float sink = 0.0f;
+  for (const float c : checksums) sink = sink + c;
+  return 0;
+}
