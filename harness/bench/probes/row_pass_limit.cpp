@@ -27,13 +27,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
-#include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
 
+#include "median.hpp"
+
 namespace {
+
+using normcheck::bench::median;
 
 struct Options {
   long rows = 8192, cols = 4096;
@@ -141,11 +145,6 @@ double seconds(int threads, Body body) {
   return took.count();
 }
 
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + long(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
 long parse_positive(std::string_view flag, const char* text) {
   char* end = nullptr;
   const long v = std::strtol(text, &end, 10);
@@ -182,6 +181,11 @@ Options parse(int argc, char** argv) {
   }
   if (o.cols % 32 != 0) {
     std::fprintf(stderr, "nc_row_pass_limit: --cols must be a multiple of 32, got %ld\n", o.cols);
+    std::exit(2);
+  }
+  if (o.rows > std::numeric_limits<long>::max() / 4 / o.cols) {
+    std::fprintf(stderr, "nc_row_pass_limit: --rows x --cols (%ld x %ld) is too large\n", o.rows,
+                 o.cols);
     std::exit(2);
   }
   if (o.rows < o.threads) {
