@@ -12,12 +12,26 @@
 //                 in half of L1);
 //   two-pass-nopf the same without software prefetch;
 //   carried       the next row's sum done inside this row's normalize pass
-//                 (the cpu backend's `carry` where rows are short).
+//                 (the cpu backend's `carry` where rows are short);
+//   two-pass-split  two-pass with the next row's prefetches spread over
+//                 both passes (half of its lines during the sum pass), so
+//                 that memory stays busy while the sum reads from L2;
+//   two-pass-ahead2 two-pass prefetching the row after next instead;
+//   two-pass-4rows  the sums of four rows, then their normalize passes in
+//                 lockstep, block by block, prefetching the next four: four
+//                 streams per thread, as glibc's large memcpy interleaves
+//                 four pages.
+// The last three ask whether better-timed prefetches or more concurrent
+// streams close the gap. On the Zen 5 VM of session 11 split and ahead2 did
+// not; 4rows ran 1.07-1.15x two-pass, and the cpu backend's forward now
+// does that where rows are not carried (rows_in_lockstep). The loops run in
+// a rotated order each repetition: in a fixed order, position effects hid
+// that difference.
 //
-// The gap between single-pass and two-pass is the cost of reading a row
-// twice that no kernel with a row reduction before its normalize can
-// avoid (reports/perf.md, issue 17, session 10). AVX-512F only; elsewhere
-// it says so and exits 77.
+// What is left between single-pass and two-pass is the cost of reading a
+// row twice that no kernel with a row reduction before its normalize can
+// avoid (reports/perf.md, issue 17, sessions 10 and 11). AVX-512F only;
+// elsewhere it says so and exits 77.
 //
 // Usage: nc_row_pass_limit [--cols N] [--rows R] [--threads T] [--reps K]
 #include <immintrin.h>
@@ -44,14 +58,25 @@ struct Options {
   int threads = 2, reps = 9;
 };
 
-enum class Loop { single_pass, two_pass, two_pass_nopf, carried };
+enum class Loop {
+  single_pass,
+  two_pass,
+  two_pass_nopf,
+  carried,
+  two_pass_split,
+  two_pass_ahead2,
+  two_pass_4rows
+};
 constexpr struct {
   Loop loop;
   const char* name;
 } kLoops[] = {{Loop::single_pass, "single-pass"},
               {Loop::two_pass, "two-pass"},
               {Loop::two_pass_nopf, "two-pass-nopf"},
-              {Loop::carried, "carried"}};
+              {Loop::carried, "carried"},
+              {Loop::two_pass_split, "two-pass-split"},
+              {Loop::two_pass_ahead2, "two-pass-ahead2"},
+              {Loop::two_pass_4rows, "two-pass-4rows"}};
 
 struct FreeAligned {
   void operator()(float* p) const { std::free(p); }
@@ -90,13 +115,50 @@ __attribute__((target("avx512f"))) float lane_sum(__m512 v) {
   return s;
 }
 
-__attribute__((target("avx512f"))) float row_sum(const float* x, long n) {
+// The sum of a row; with `next`, the first `lines` 64-byte lines of the
+// next row are prefetched into L2 along the way.
+__attribute__((target("avx512f"))) float row_sum(const float* x, long n,
+                                                 const float* next = nullptr, long lines = 0) {
   __m512 a0 = _mm512_setzero_ps(), a1 = a0;
+  const long blocks = n / 32;
   for (long i = 0; i < n; i += 32) {
+    if (next != nullptr) {
+      // Spread evenly: line l of the next row at block l * blocks / lines.
+      for (long l = (i / 32) * lines / blocks; l < (i / 32 + 1) * lines / blocks; ++l)
+        _mm_prefetch(reinterpret_cast<const char*>(next + 16 * l), _MM_HINT_T1);
+    }
     a0 = _mm512_add_ps(a0, _mm512_load_ps(x + i));
     a1 = _mm512_add_ps(a1, _mm512_load_ps(x + i + 16));
   }
   return lane_sum(_mm512_add_ps(a0, a1));
+}
+
+constexpr long kLockstep = 4;
+
+// Rows [r, r + kLockstep): their sums, then their normalize passes in
+// lockstep, prefetching the next kLockstep rows when they are in range.
+__attribute__((target("avx512f"))) float rows_in_lockstep(const Tensors& t, long r, long r1,
+                                                          __m512 scale) {
+  const long n = t.cols;
+  const float* x = t.x.get() + r * n;
+  float* y = t.y.get() + r * n;
+  float checksum = 0.0f;
+  __m512 mean[kLockstep];
+  for (long k = 0; k < kLockstep; ++k) {
+    const float sum = row_sum(x + k * n, n);
+    checksum += sum;
+    mean[k] = _mm512_set1_ps(sum / float(n));
+  }
+  const bool next = r + 2 * kLockstep <= r1;
+  for (long i = 0; i < n; i += 32)
+    for (long k = 0; k < kLockstep; ++k) {
+      if (next) {
+        _mm_prefetch(reinterpret_cast<const char*>(x + (kLockstep + k) * n + i), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(x + (kLockstep + k) * n + i + 16), _MM_HINT_T1);
+      }
+      normalize_block(t, x + k * n, y + k * n, i, mean[k], scale);
+    }
+  return checksum;
 }
 
 // Rows [r0, r1) of t through `loop`; returns a value that depends on the sums.
@@ -104,19 +166,33 @@ __attribute__((target("avx512f"))) float rows(const Tensors& t, Loop loop, long 
   const long n = t.cols;
   const __m512 scale = _mm512_set1_ps(1.0009765625f);
   float checksum = 0.0f, carried_sum = 0.0f;
+  if (loop == Loop::two_pass_4rows) {
+    for (; r0 + kLockstep <= r1; r0 += kLockstep) checksum += rows_in_lockstep(t, r0, r1, scale);
+    loop = Loop::two_pass;  // the rows left over
+  }
+  // two-pass-split: the lines of the next row prefetched during the sum pass.
+  const long split_lines = n / 16 / 2;
   for (long r = r0; r < r1; ++r) {
     const float* x = t.x.get() + r * n;
     float* y = t.y.get() + r * n;
     float sum = 0.0f;
-    if (loop == Loop::two_pass || loop == Loop::two_pass_nopf)
+    const bool next = r + 1 < r1;
+    if (loop == Loop::two_pass || loop == Loop::two_pass_nopf || loop == Loop::two_pass_ahead2)
       sum = row_sum(x, n);
+    else if (loop == Loop::two_pass_split)
+      sum = row_sum(x, n, next ? x + n : nullptr, split_lines);
     else if (loop == Loop::carried)
       sum = r == r0 ? row_sum(x, n) : carried_sum;
     checksum += sum;
     const __m512 mean = _mm512_set1_ps(sum / float(n));
-    const bool next = r + 1 < r1;
     __m512 c0 = _mm512_setzero_ps(), c1 = c0;
     for (long i = 0; i < n; i += 32) {
+      if (loop == Loop::two_pass_split && next)  // the other half: one line per block
+        _mm_prefetch(reinterpret_cast<const char*>(x + n + 16 * split_lines + i / 2), _MM_HINT_T1);
+      if (loop == Loop::two_pass_ahead2 && r + 2 < r1) {
+        _mm_prefetch(reinterpret_cast<const char*>(x + 2 * n + i), _MM_HINT_T1);
+        _mm_prefetch(reinterpret_cast<const char*>(x + 2 * n + i + 16), _MM_HINT_T1);
+      }
       if (loop == Loop::two_pass && next) {
         _mm_prefetch(reinterpret_cast<const char*>(x + n + i), _MM_HINT_T1);
         _mm_prefetch(reinterpret_cast<const char*>(x + n + i + 16), _MM_HINT_T1);
@@ -213,19 +289,22 @@ int main(int argc, char** argv) {
 
   // Every repetition runs memcpy and each loop once, in turn: this
   // machine's speed drifts by tens of percent over seconds, and a
-  // comparison is fair only between times taken side by side.
-  constexpr std::size_t kCopy = std::size(kLoops);
-  std::vector<std::vector<double>> times(kCopy + 1);
+  // comparison is fair only between times taken side by side. The order
+  // rotates from one repetition to the next, because whatever runs right
+  // after another loop's streaming stores can measure slower.
+  constexpr std::size_t kCopy = std::size(kLoops), kEntries = kCopy + 1;
+  std::vector<std::vector<double>> times(kEntries);
   std::vector<float> checksums(std::size_t(o.threads));  // so the sums are not optimized away
   for (int k = 0; k <= o.reps; ++k) {  // k == 0: warm-up
-    const double copy = seconds(o.threads, [&](int p) {
-      const long a = first_row(p) * o.cols, b = first_row(p + 1) * o.cols;
-      std::memcpy(t.y.get() + a, t.x.get() + a, std::size_t(b - a) * sizeof(float));
-    });
-    if (k > 0) times[kCopy].push_back(copy);
-    for (std::size_t l = 0; l < kCopy; ++l) {
+    for (std::size_t e = 0; e < kEntries; ++e) {
+      const std::size_t l = (std::size_t(k) + e) % kEntries;
       const double s = seconds(o.threads, [&](int p) {
-        checksums[std::size_t(p)] = rows(t, kLoops[l].loop, first_row(p), first_row(p + 1));
+        const long a = first_row(p), b = first_row(p + 1);
+        if (l == kCopy)
+          std::memcpy(t.y.get() + a * o.cols, t.x.get() + a * o.cols,
+                      std::size_t((b - a) * o.cols) * sizeof(float));
+        else
+          checksums[std::size_t(p)] = rows(t, kLoops[l].loop, a, b);
       });
       if (k > 0) times[l].push_back(s);
     }

@@ -10,7 +10,9 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "column_sums.hpp"
@@ -27,6 +29,8 @@ using namespace support;
 namespace {
 
 constexpr std::int64_t kRowBlock = 64;
+// Rows normalized side by side where rows are not carried (rows_in_lockstep).
+constexpr std::int64_t kLockstepRows = 4;
 
 // f16 rows are widened to f32 once, into an L1-resident buffer that every
 // pass then reads: the f16 conversion costs a dozen integer operations per
@@ -124,6 +128,10 @@ struct RowForward {
   // chains of dependent reductions (carried: ln forwards 0.91-0.93 of the
   // time). Not where the row is normalized from somewhere else (f16
   // widened once, residual_out) or is longer than one moments chunk.
+  // Rows that are not carried go four side by side (rows_in_lockstep),
+  // those of the same two exceptions aside. Carried rows stay one by one:
+  // four bf16/f16 8192x4096 rows in lockstep instead of carried ran
+  // 1.08-1.32 slower.
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
                              float* wide) {
@@ -135,7 +143,10 @@ struct RowForward {
     const std::int64_t lead = carry_moments ? 3 : carry ? 2 : 1;
     std::optional<T> sum;               // row r's first pass; carry_moments: row r + 1's sum
     std::optional<Moments<T>> moments;  // row r's (carry_moments)
-    for (std::int64_t r = first; r < last; ++r) {
+    std::int64_t r = first;
+    if (!carry && !kWidenOnce<S, K> && j.residual == nullptr)
+      for (; r + kLockstepRows <= last; r += kLockstepRows) rows_in_lockstep<kRms, kPacked>(j, r);
+    for (; r < last; ++r) {
       Carry<kRms> c;
       if (carry_moments) {
         if (r + 1 < last) {
@@ -192,12 +203,13 @@ struct RowForward {
     }
   }
 
-  // Moments and y of row r, reading its values from src (the row, or the
-  // row widened to f32: the same values in the same lanes, so the same bits).
-  template <bool kRms, bool kPacked, class R>
-  static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
-                                  const S* ahead, const T* first_pass, const Moments<T>* moments,
-                                  Carry<kRms>& carry) {
+  // Mean and rstd of row r from src (the row, or the row widened to f32:
+  // the same values in the same lanes, so the same bits), from its carried
+  // first pass or moments where given; also stored as its saved statistics.
+  template <bool kRms, class R>
+  static NC_INLINE std::pair<T, T> statistics(const RowForwardJob& j, std::int64_t r,
+                                              const R* src, const T* first_pass,
+                                              const Moments<T>* moments) {
     const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
@@ -215,43 +227,105 @@ struct RowForward {
     const double rstd_exact = 1.0 / std::sqrt(var + j.eps);
     j.mean[r] = double(mean);
     j.rstd[r] = rstd_exact;
-    const T rstd = T(rstd_exact);
+    return {mean, T(rstd_exact)};
+  }
+
+  // y of the L values v at column `at`: (x - mean) * rstd * gamma + beta.
+  static NC_INLINE W y_of(const RowForwardJob& j, std::int64_t at, W v, W vm, W vr) {
+    return ((v - vm) * vr) * wload<W>(static_cast<const T*>(j.gamma) + at) +
+           wload<W>(static_cast<const T*>(j.beta) + at);
+  }
+
+  // y of the 2 L elements at i of one row.
+  template <bool kPacked, class R>
+  static NC_INLINE void normalize_block(const RowForwardJob& j, const R* src, S* y,
+                                        std::int64_t i, W vm, W vr) {
+    if constexpr (std::is_same_v<R, bf16_t> && kPacked) {
+      // gamma and beta as bf16 pairs: the values of the pair-order arrays
+      // (bf16 widens exactly), in half the bytes.
+      const auto v = wload_pair<W>(src + i);
+      const auto gm = wload_pair<W>(j.gamma_bf16 + i), bt = wload_pair<W>(j.beta_bf16 + i);
+      wput_pair<K>(y + i, ((v.even - vm) * vr) * gm.even + bt.even,
+                   ((v.odd - vm) * vr) * gm.odd + bt.odd, j.stream);
+    } else if constexpr (std::is_same_v<R, bf16_t>) {  // gamma and beta in pair order
+      const auto v = wload_pair<W>(src + i);
+      wput_pair<K>(y + i, y_of(j, i, v.even, vm, vr), y_of(j, i + L, v.odd, vm, vr), j.stream);
+    } else {
+      wput(y + i, y_of(j, i, wload<W>(src + i), vm, vr), j.stream);
+      wput(y + i + L, y_of(j, i + L, wload<W>(src + i + L), vm, vr), j.stream);
+    }
+  }
+
+  // y of the elements from i on, fewer than 2 L of them.
+  template <bool kRms, class R>
+  static NC_INLINE void normalize_tail(const RowForwardJob& j, const R* src, S* y,
+                                       std::int64_t i, T mean, T rstd, const S* ahead,
+                                       Carry<kRms>& carry) {
+    const std::int64_t n = j.cols;
     const T* gamma = static_cast<const T*>(j.gamma);
     const T* beta = static_cast<const T*>(j.beta);
-    S* y = static_cast<S*>(j.y) + r * n;
-    const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
-    const auto y_of = [&](std::int64_t at, W v) NC_LAMBDA {
-      return ((v - vm) * vr) * wload<W>(gamma + at) + wload<W>(beta + at);
-    };
-    std::int64_t i = 0;
-    for (; i + 2 * L <= n; i += 2 * L) {
-      prefetch_elements<2 * L>(ahead + i, j.ahead);
-      carry.block(i);
-      if constexpr (std::is_same_v<R, bf16_t> && kPacked) {
-        // gamma and beta as bf16 pairs: the values of the pair-order arrays
-        // (bf16 widens exactly), in half the bytes.
-        const auto v = wload_pair<W>(src + i);
-        const auto gm = wload_pair<W>(j.gamma_bf16 + i), bt = wload_pair<W>(j.beta_bf16 + i);
-        wput_pair<K>(y + i, ((v.even - vm) * vr) * gm.even + bt.even,
-                     ((v.odd - vm) * vr) * gm.odd + bt.odd, j.stream);
-      } else if constexpr (std::is_same_v<R, bf16_t>) {  // gamma and beta in pair order
-        const auto v = wload_pair<W>(src + i);
-        wput_pair<K>(y + i, y_of(i, v.even), y_of(i + L, v.odd), j.stream);
-      } else {
-        wput(y + i, y_of(i, wload<W>(src + i)), j.stream);
-        wput(y + i + L, y_of(i + L, wload<W>(src + i + L)), j.stream);
-      }
-    }
     if (i + L <= n) {
+      const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
       prefetch_elements<L>(ahead + i, j.ahead);
       carry.vector(i);
-      wput(y + i, y_of(i, wload<W>(src + i)), j.stream);
+      wput(y + i, y_of(j, i, wload<W>(src + i), vm, vr), j.stream);
       i += L;
     }
     for (; i < n; ++i) {
       carry.scalar(i);
       y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
     }
+  }
+
+  // Moments and y of row r, reading its values from src.
+  template <bool kRms, bool kPacked, class R>
+  static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
+                                  const S* ahead, const T* first_pass, const Moments<T>* moments,
+                                  Carry<kRms>& carry) {
+    const std::int64_t n = j.cols;
+    const auto [mean, rstd] = statistics<kRms>(j, r, src, first_pass, moments);
+    S* y = static_cast<S*>(j.y) + r * n;
+    const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
+    std::int64_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+      prefetch_elements<2 * L>(ahead + i, j.ahead);
+      carry.block(i);
+      normalize_block<kPacked>(j, src, y, i, vm, vr);
+    }
+    normalize_tail<kRms>(j, src, y, i, mean, rstd, ahead, carry);
+  }
+
+  // Rows [r, r + kLockstepRows) of the rows that are not carried: their
+  // statistics one after the other (from L2, where the previous group's
+  // pass put them), then their normalize passes in lockstep, block by
+  // block, fetching the next kLockstepRows rows meanwhile. Four streams per
+  // thread instead of one keep more of memory busy (as glibc's large memcpy
+  // interleaves four pages): nc_row_pass_limit's two-pass-4rows ran 1.07-
+  // 1.15x the two-pass loop on 8192x4096 f32 (reports/perf.md, issue 17,
+  // session 11). Each row's arithmetic is that of normalize(), so the bits.
+  template <bool kRms, bool kPacked>
+  static NC_INLINE void rows_in_lockstep(const RowForwardJob& j, std::int64_t r) {
+    const std::int64_t n = j.cols;
+    const S* x = static_cast<const S*>(j.x);
+    S* y = static_cast<S*>(j.y);
+    std::array<T, kLockstepRows> mean, rstd;
+    std::array<const S*, kLockstepRows> ahead;
+    for (std::int64_t k = 0; k < kLockstepRows; ++k) {
+      std::tie(mean[k], rstd[k]) = statistics<kRms>(j, r + k, x + (r + k) * n, nullptr, nullptr);
+      const std::int64_t a = r + kLockstepRows + k;
+      ahead[k] = a < j.rows ? x + a * n : x + (r + k) * n;
+    }
+    std::int64_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L)
+      for (std::int64_t k = 0; k < kLockstepRows; ++k) {
+        prefetch_elements<2 * L>(ahead[k] + i, j.ahead);
+        normalize_block<kPacked>(j, x + (r + k) * n, y + (r + k) * n, i, wsplat<W>(mean[k]),
+                                 wsplat<W>(rstd[k]));
+      }
+    Carry<kRms> none;
+    for (std::int64_t k = 0; k < kLockstepRows; ++k)
+      normalize_tail<kRms>(j, x + (r + k) * n, y + (r + k) * n, i, mean[k], rstd[k], ahead[k],
+                           none);
   }
 };
 
