@@ -230,29 +230,42 @@ struct RowForward {
     return {mean, T(rstd_exact)};
   }
 
+  // gamma and beta, taken from the job once per row: read through j inside
+  // the block loop they are loaded again every block, since the stores
+  // may alias j (ln bf16 8192x768 forward 1.05-1.07 of the time).
+  struct Params {
+    const T* gamma;
+    const T* beta;
+    const bf16_t* gamma_bf16;
+    const bf16_t* beta_bf16;
+  };
+  static NC_INLINE Params params(const RowForwardJob& j) {
+    return {static_cast<const T*>(j.gamma), static_cast<const T*>(j.beta), j.gamma_bf16,
+            j.beta_bf16};
+  }
+
   // y of the L values v at column `at`: (x - mean) * rstd * gamma + beta.
-  static NC_INLINE W y_of(const RowForwardJob& j, std::int64_t at, W v, W vm, W vr) {
-    return ((v - vm) * vr) * wload<W>(static_cast<const T*>(j.gamma) + at) +
-           wload<W>(static_cast<const T*>(j.beta) + at);
+  static NC_INLINE W y_of(const Params& p, std::int64_t at, W v, W vm, W vr) {
+    return ((v - vm) * vr) * wload<W>(p.gamma + at) + wload<W>(p.beta + at);
   }
 
   // y of the 2 L elements at i of one row.
   template <bool kPacked, class R>
-  static NC_INLINE void normalize_block(const RowForwardJob& j, const R* src, S* y,
-                                        std::int64_t i, W vm, W vr) {
+  static NC_INLINE void normalize_block(const RowForwardJob& j, const Params& p, const R* src,
+                                        S* y, std::int64_t i, W vm, W vr) {
     if constexpr (std::is_same_v<R, bf16_t> && kPacked) {
       // gamma and beta as bf16 pairs: the values of the pair-order arrays
       // (bf16 widens exactly), in half the bytes.
       const auto v = wload_pair<W>(src + i);
-      const auto gm = wload_pair<W>(j.gamma_bf16 + i), bt = wload_pair<W>(j.beta_bf16 + i);
+      const auto gm = wload_pair<W>(p.gamma_bf16 + i), bt = wload_pair<W>(p.beta_bf16 + i);
       wput_pair<K>(y + i, ((v.even - vm) * vr) * gm.even + bt.even,
                    ((v.odd - vm) * vr) * gm.odd + bt.odd, j.stream);
     } else if constexpr (std::is_same_v<R, bf16_t>) {  // gamma and beta in pair order
       const auto v = wload_pair<W>(src + i);
-      wput_pair<K>(y + i, y_of(j, i, v.even, vm, vr), y_of(j, i + L, v.odd, vm, vr), j.stream);
+      wput_pair<K>(y + i, y_of(p, i, v.even, vm, vr), y_of(p, i + L, v.odd, vm, vr), j.stream);
     } else {
-      wput(y + i, y_of(j, i, wload<W>(src + i), vm, vr), j.stream);
-      wput(y + i + L, y_of(j, i + L, wload<W>(src + i + L), vm, vr), j.stream);
+      wput(y + i, y_of(p, i, wload<W>(src + i), vm, vr), j.stream);
+      wput(y + i + L, y_of(p, i + L, wload<W>(src + i + L), vm, vr), j.stream);
     }
   }
 
@@ -268,7 +281,7 @@ struct RowForward {
       const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
       prefetch_elements<L>(ahead + i, j.ahead);
       carry.vector(i);
-      wput(y + i, y_of(j, i, wload<W>(src + i), vm, vr), j.stream);
+      wput(y + i, y_of(params(j), i, wload<W>(src + i), vm, vr), j.stream);
       i += L;
     }
     for (; i < n; ++i) {
@@ -286,11 +299,12 @@ struct RowForward {
     const auto [mean, rstd] = statistics<kRms>(j, r, src, first_pass, moments);
     S* y = static_cast<S*>(j.y) + r * n;
     const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
+    const Params p = params(j);
     std::int64_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
       prefetch_elements<2 * L>(ahead + i, j.ahead);
       carry.block(i);
-      normalize_block<kPacked>(j, src, y, i, vm, vr);
+      normalize_block<kPacked>(j, p, src, y, i, vm, vr);
     }
     normalize_tail<kRms>(j, src, y, i, mean, rstd, ahead, carry);
   }
@@ -315,11 +329,12 @@ struct RowForward {
       const std::int64_t a = r + kLockstepRows + k;
       ahead[k] = a < j.rows ? x + a * n : x + (r + k) * n;
     }
+    const Params p = params(j);
     std::int64_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L)
       for (std::int64_t k = 0; k < kLockstepRows; ++k) {
         prefetch_elements<2 * L>(ahead[k] + i, j.ahead);
-        normalize_block<kPacked>(j, x + (r + k) * n, y + (r + k) * n, i, wsplat<W>(mean[k]),
+        normalize_block<kPacked>(j, p, x + (r + k) * n, y + (r + k) * n, i, wsplat<W>(mean[k]),
                                  wsplat<W>(rstd[k]));
       }
     Carry<kRms> none;
