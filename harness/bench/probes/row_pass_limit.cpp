@@ -22,9 +22,10 @@
 //                 streams per thread, as glibc's large memcpy interleaves
 //                 four pages.
 // The last three ask whether better-timed prefetches or more concurrent
-// streams close the gap. On the Zen 5 VM of session 11 split and ahead2 did
-// not; 4rows ran 1.07-1.15x two-pass, and the cpu backend's forward now
-// does that where rows are not carried (rows_in_lockstep). The loops run in
+// streams close the gap. On the Zen 5 VM of sessions 11-12 split and ahead2
+// did not; 4rows ran 1.07-1.17x two-pass while memory was not shared with
+// other tenants (about even when it was), and the cpu backend's forward
+// now does that where rows are not carried (rows_in_lockstep). The loops run in
 // a rotated order each repetition: in a fixed order, position effects hid
 // that difference.
 //
