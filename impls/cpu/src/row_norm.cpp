@@ -271,22 +271,19 @@ struct RowForward {
 
   // y of the elements from i on, fewer than 2 L of them.
   template <bool kRms, class R>
-  static NC_INLINE void normalize_tail(const RowForwardJob& j, const R* src, S* y,
-                                       std::int64_t i, T mean, T rstd, const S* ahead,
+  static NC_INLINE void normalize_tail(const RowForwardJob& j, const Params& p, const R* src,
+                                       S* y, std::int64_t i, T mean, T rstd, const S* ahead,
                                        Carry<kRms>& carry) {
     const std::int64_t n = j.cols;
-    const T* gamma = static_cast<const T*>(j.gamma);
-    const T* beta = static_cast<const T*>(j.beta);
     if (i + L <= n) {
-      const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
       prefetch_elements<L>(ahead + i, j.ahead);
       carry.vector(i);
-      wput(y + i, y_of(params(j), i, wload<W>(src + i), vm, vr), j.stream);
+      wput(y + i, y_of(p, i, wload<W>(src + i), wsplat<W>(mean), wsplat<W>(rstd)), j.stream);
       i += L;
     }
     for (; i < n; ++i) {
       carry.scalar(i);
-      y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * gamma[i] + beta[i]);
+      y[i] = narrow<S>(((widen(src[i]) - mean) * rstd) * p.gamma[i] + p.beta[i]);
     }
   }
 
@@ -306,7 +303,7 @@ struct RowForward {
       carry.block(i);
       normalize_block<kPacked>(j, p, src, y, i, vm, vr);
     }
-    normalize_tail<kRms>(j, src, y, i, mean, rstd, ahead, carry);
+    normalize_tail<kRms>(j, p, src, y, i, mean, rstd, ahead, carry);
   }
 
   // Rows [r, r + kLockstepRows) of the rows that are not carried: their
@@ -315,17 +312,21 @@ struct RowForward {
   // block, fetching the next kLockstepRows rows meanwhile. Four streams per
   // thread instead of one keep more of memory busy (as glibc's large memcpy
   // interleaves four pages): nc_row_pass_limit's two-pass-4rows ran 1.07-
-  // 1.15x the two-pass loop on 8192x4096 f32 (reports/perf.md, issue 17,
-  // session 11). Each row's arithmetic is that of normalize(), so the bits.
+  // 1.17x the two-pass loop on 8192x4096 f32 while memory was not shared
+  // with other tenants (reports/perf.md, issue 17, sessions 11 and 12).
+  // Each row's arithmetic is that of normalize(), so the bits.
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows_in_lockstep(const RowForwardJob& j, std::int64_t r) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x);
     S* y = static_cast<S*>(j.y);
     std::array<T, kLockstepRows> mean, rstd;
+    std::array<W, kLockstepRows> vm, vr;
     std::array<const S*, kLockstepRows> ahead;
     for (std::int64_t k = 0; k < kLockstepRows; ++k) {
       std::tie(mean[k], rstd[k]) = statistics<kRms>(j, r + k, x + (r + k) * n, nullptr, nullptr);
+      vm[k] = wsplat<W>(mean[k]);
+      vr[k] = wsplat<W>(rstd[k]);
       const std::int64_t a = r + kLockstepRows + k;
       ahead[k] = a < j.rows ? x + a * n : x + (r + k) * n;
     }
@@ -334,13 +335,12 @@ struct RowForward {
     for (; i + 2 * L <= n; i += 2 * L)
       for (std::int64_t k = 0; k < kLockstepRows; ++k) {
         prefetch_elements<2 * L>(ahead[k] + i, j.ahead);
-        normalize_block<kPacked>(j, p, x + (r + k) * n, y + (r + k) * n, i, wsplat<W>(mean[k]),
-                                 wsplat<W>(rstd[k]));
+        normalize_block<kPacked>(j, p, x + (r + k) * n, y + (r + k) * n, i, vm[k], vr[k]);
       }
     Carry<kRms> none;
     for (std::int64_t k = 0; k < kLockstepRows; ++k)
-      normalize_tail<kRms>(j, x + (r + k) * n, y + (r + k) * n, i, mean[k], rstd[k], ahead[k],
-                           none);
+      normalize_tail<kRms>(j, p, x + (r + k) * n, y + (r + k) * n, i, mean[k], rstd[k],
+                           ahead[k], none);
   }
 };
 
