@@ -20,14 +20,24 @@
 //   two-pass-4rows  the sums of four rows, then their normalize passes in
 //                 lockstep, block by block, prefetching the next four: four
 //                 streams per thread, as glibc's large memcpy interleaves
-//                 four pages.
-// The last three ask whether better-timed prefetches or more concurrent
-// streams close the gap. On the Zen 5 VM of sessions 11-12 split and ahead2
-// did not; 4rows ran 1.07-1.17x two-pass while memory was not shared with
-// other tenants (about even when it was), and the cpu backend's forward
-// now does that where rows are not carried (rows_in_lockstep). The loops run in
-// a rotated order each repetition: in a fixed order, position effects hid
-// that difference.
+//                 four pages;
+//   carried-4rows   four rows normalized in lockstep with the sums the
+//                 previous group's pass carried: each pass also sums the
+//                 next four rows (from L2) and prefetches the four after,
+//                 so that no phase leaves memory idle;
+//   carried-4rows-l2  the same with a second read of each row from L2
+//                 before its normalize (layer norm's moments pass).
+// split, ahead2 and 4rows ask whether better-timed prefetches or more
+// concurrent streams close the gap. On the Zen 5 VM of sessions 11-12
+// split and ahead2 did not; 4rows ran 1.07-1.17x two-pass while memory was
+// not shared with other tenants (about even when it was), and the cpu
+// backend's forward now does that where rows are not carried
+// (rows_in_lockstep). The carried 4-row loops ask whether the sums' phase,
+// in which memory idles, is worth hiding: in session 13 they ran at 83-89 %
+// of memcpy against 84-96 % for 4rows, and 79-83 % with the L2 pass, so the
+// backend does not carry sums across groups. The loops run in a rotated
+// order each repetition: in a fixed order, position effects hid that
+// difference.
 //
 // What is left between single-pass and two-pass is the cost of reading a
 // row twice that no kernel with a row reduction before its normalize can
@@ -46,6 +56,7 @@
 #include <memory>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "median.hpp"
@@ -66,7 +77,9 @@ enum class Loop {
   carried,
   two_pass_split,
   two_pass_ahead2,
-  two_pass_4rows
+  two_pass_4rows,
+  carried_4rows,
+  carried_4rows_l2
 };
 constexpr struct {
   Loop loop;
@@ -77,7 +90,9 @@ constexpr struct {
               {Loop::carried, "carried"},
               {Loop::two_pass_split, "two-pass-split"},
               {Loop::two_pass_ahead2, "two-pass-ahead2"},
-              {Loop::two_pass_4rows, "two-pass-4rows"}};
+              {Loop::two_pass_4rows, "two-pass-4rows"},
+              {Loop::carried_4rows, "carried-4rows"},
+              {Loop::carried_4rows_l2, "carried-4rows-l2"}};
 
 struct FreeAligned {
   void operator()(float* p) const { std::free(p); }
@@ -162,6 +177,52 @@ __attribute__((target("avx512f"))) float rows_in_lockstep(const Tensors& t, long
   return checksum;
 }
 
+// Groups of kLockstep rows from r0 on, each normalized in lockstep with the
+// sums the previous group's pass carried: that pass also sums the next group
+// (loads that hit L2, where the pass before prefetched them) and prefetches
+// the group after it, so no phase leaves memory idle. With `second_pass`,
+// each row's sum is also read once more from L2 before the normalize (the
+// shape of layer norm's centred moments pass). Returns the checksum and
+// where the groups ended.
+__attribute__((target("avx512f"))) std::pair<float, long> carried_groups(const Tensors& t, long r0,
+                                                                           long r1, __m512 scale,
+                                                                           bool second_pass) {
+  const long n = t.cols;
+  float checksum = 0.0f;
+  float sums[kLockstep];
+  if (r0 + kLockstep > r1) return {0.0f, r0};
+  for (long k = 0; k < kLockstep; ++k) sums[k] = row_sum(t.x.get() + (r0 + k) * n, n);
+  long r = r0;
+  for (; r + kLockstep <= r1; r += kLockstep) {
+    const float* x = t.x.get() + r * n;
+    float* y = t.y.get() + r * n;
+    __m512 mean[kLockstep];
+    for (long k = 0; k < kLockstep; ++k) {
+      if (second_pass) checksum += row_sum(x + k * n, n);
+      checksum += sums[k];
+      mean[k] = _mm512_set1_ps(sums[k] / float(n));
+    }
+    const bool next = r + 2 * kLockstep <= r1, after = r + 3 * kLockstep <= r1;
+    __m512 a[kLockstep], b[kLockstep];
+    for (long k = 0; k < kLockstep; ++k) a[k] = b[k] = _mm512_setzero_ps();
+    for (long i = 0; i < n; i += 32)
+      for (long k = 0; k < kLockstep; ++k) {
+        if (after) {
+          _mm_prefetch(reinterpret_cast<const char*>(x + (2 * kLockstep + k) * n + i), _MM_HINT_T1);
+          _mm_prefetch(reinterpret_cast<const char*>(x + (2 * kLockstep + k) * n + i + 16),
+                       _MM_HINT_T1);
+        }
+        if (next) {
+          a[k] = _mm512_add_ps(a[k], _mm512_load_ps(x + (kLockstep + k) * n + i));
+          b[k] = _mm512_add_ps(b[k], _mm512_load_ps(x + (kLockstep + k) * n + i + 16));
+        }
+        normalize_block(t, x + k * n, y + k * n, i, mean[k], scale);
+      }
+    for (long k = 0; k < kLockstep; ++k) sums[k] = lane_sum(_mm512_add_ps(a[k], b[k]));
+  }
+  return {checksum, r};
+}
+
 // Rows [r0, r1) of t through `loop`; returns a value that depends on the sums.
 __attribute__((target("avx512f"))) float rows(const Tensors& t, Loop loop, long r0, long r1) {
   const long n = t.cols;
@@ -170,6 +231,12 @@ __attribute__((target("avx512f"))) float rows(const Tensors& t, Loop loop, long 
   if (loop == Loop::two_pass_4rows) {
     for (; r0 + kLockstep <= r1; r0 += kLockstep) checksum += rows_in_lockstep(t, r0, r1, scale);
     loop = Loop::two_pass;  // the rows left over
+  }
+  if (loop == Loop::carried_4rows || loop == Loop::carried_4rows_l2) {
+    const auto [sum, end] = carried_groups(t, r0, r1, scale, loop == Loop::carried_4rows_l2);
+    checksum += sum;
+    r0 = end;
+    loop = Loop::two_pass;
   }
   // two-pass-split: the lines of the next row prefetched during the sum pass.
   const long split_lines = n / 16 / 2;

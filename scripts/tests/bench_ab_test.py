@@ -1,0 +1,77 @@
+"""scripts/bench-ab end to end on tiny shapes: the comparison table and the
+machine-state table it prints after it, and its bad-argument exit 2.
+
+Usage: bench_ab_test.py BENCH_AB BUILD_DIR
+
+Times are not asserted (they are noise at --scale 256); what is asserted is
+the structure a reader of reports/perf.md relies on: one row per op and
+direction with a time for both builds and their ratio, and one state row per
+round plus one after the last, each with the probe's numbers, or, on a CPU
+without AVX-512F, the reason there are none.
+"""
+import re
+import subprocess
+import sys
+
+
+def main():
+    bench_ab, build = sys.argv[1], sys.argv[2]
+    base = [sys.executable, bench_ab, "--build", build]
+
+    # Two rounds of the same backend twice; the probe on a tiny tensor.
+    run = subprocess.run(
+        base + ["--rounds", "2", "--label", "a", "--label", "b",
+                "--probe-args", "--rows 64 --cols 256 --reps 1", "cpu", "cpu", "--",
+                "--ops", "ln", "--dtypes", "f32", "--reps", "1", "--scale", "256"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.returncode == 0, run.stderr
+    out = run.stdout
+    rows = [l for l in out.splitlines() if l.startswith("| layer_norm |")]
+    # fwd and bwd of both ln shapes; cells: op dir dtype shape, a ms, b ms,
+    # a %, b %, b / a.
+    assert len(rows) == 4, out
+    for row in rows:
+        cells = [x.strip() for x in row.strip("|").split("|")]
+        assert len(cells) == 9, row
+        a_ms, b_ms, ratio = float(cells[4]), float(cells[5]), float(cells[8])
+        assert a_ms > 0 and b_ms > 0, row
+        # The printed ratio is b / a of the printed times, to their rounding.
+        assert abs(ratio - b_ms / a_ms) <= 0.01 + 0.001 / a_ms, row
+
+    states = re.findall(r"^\| (1|2|after the last) \|(.*)$", out, re.M)
+    assert [s[0] for s in states] == ["1", "2", "after the last"], out
+    for when, rest in states:
+        cells = [x.strip() for x in rest.strip().strip("|").split("|")]
+        if cells[0].startswith("not probed"):
+            assert "AVX-512F" in cells[0], rest  # the only reason here: the probe is built
+            continue
+        memcpy, single, state = float(cells[0]), float(cells[1]), cells[3]
+        assert memcpy > 0 and single > 0, rest
+        assert state == ("shared?" if single >= 100 else "quiet"), rest
+        # Rounds carry their bench processes' copy bandwidth, the final row none.
+        assert (cells[2] == "-") == (when == "after the last"), rest
+
+    # --no-probe says so in every state row.
+    run = subprocess.run(
+        base + ["--no-probe", "--rounds", "1", "cpu", "--", "--ops", "ln", "--dtypes", "f32",
+                "--reps", "1", "--scale", "256"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("not probed (--no-probe)") == 2, run.stdout
+
+    # Bad arguments: one message, exit 2.
+    for args, message in [
+        (["--rounds", "3", "cpu", "cpu"], "not a multiple of the 2 backends"),
+        (["--probe-args"], "--probe-args needs"),
+        (["--frob", "cpu"], "unknown option '--frob'"),
+        (["--build", "/nonexistent", "cpu"], "/nonexistent/normcheck is not built"),
+    ]:
+        run = subprocess.run([sys.executable, bench_ab] + args, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        assert run.returncode == 2, (args, run.returncode, run.stderr)
+        assert message in run.stderr and run.stderr.count("\n") == 1, (args, run.stderr)
+    print("bench-ab: table, machine state and bad arguments as expected")
+
+
+if __name__ == "__main__":
+    main()
