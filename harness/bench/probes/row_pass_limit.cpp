@@ -6,6 +6,16 @@
 //
 //   single-pass   y from x in one pass, mean fixed: the ceiling for one
 //                 read and one write of every element;
+//   read-only     the sum of every row, nothing written: the ceiling for a
+//                 statistics pass that reads x once (bandwidth counted on
+//                 the bytes read). read-only plus single-pass bounds a
+//                 forward with a statistics pass over the whole tensor
+//                 before its normalize (the NHWC batch norm: run with
+//                 --rows N*H*W --cols C);
+//   whole-two-pass  read-only over all of a thread's rows, then single-pass
+//                 over them: that structure run as one loop (bytes: x read
+//                 twice, y written once, as bench's traffic model counts a
+//                 batch norm training forward);
 //   two-pass      per row, a sum pass then the normalize pass, the next
 //                 row prefetched into L2 during the normalize pass (the
 //                 cpu backend's ln/rms forward where two rows do not fit
@@ -72,6 +82,8 @@ struct Options {
 
 enum class Loop {
   single_pass,
+  read_only,
+  whole_two_pass,
   two_pass,
   two_pass_nopf,
   carried,
@@ -81,10 +93,15 @@ enum class Loop {
   carried_4rows,
   carried_4rows_l2
 };
+// bytes: what a loop moves, in tensors (x read and y written: 2; the
+// read-only loop: 1). Bandwidths and % of memcpy are per these bytes.
 constexpr struct {
   Loop loop;
   const char* name;
+  int tensors = 2;
 } kLoops[] = {{Loop::single_pass, "single-pass"},
+              {Loop::read_only, "read-only", 1},
+              {Loop::whole_two_pass, "whole-two-pass", 3},
               {Loop::two_pass, "two-pass"},
               {Loop::two_pass_nopf, "two-pass-nopf"},
               {Loop::carried, "carried"},
@@ -228,6 +245,11 @@ __attribute__((target("avx512f"))) float rows(const Tensors& t, Loop loop, long 
   const long n = t.cols;
   const __m512 scale = _mm512_set1_ps(1.0009765625f);
   float checksum = 0.0f, carried_sum = 0.0f;
+  if (loop == Loop::read_only || loop == Loop::whole_two_pass) {
+    for (long r = r0; r < r1; ++r) checksum += row_sum(t.x.get() + r * n, n);
+    if (loop == Loop::read_only) return checksum;
+    loop = Loop::single_pass;
+  }
   if (loop == Loop::two_pass_4rows) {
     for (; r0 + kLockstep <= r1; r0 += kLockstep) checksum += rows_in_lockstep(t, r0, r1, scale);
     loop = Loop::two_pass;  // the rows left over
@@ -353,7 +375,7 @@ int main(int argc, char** argv) {
   for (long i = 0; i < count; ++i) t.x[i] = float(i % 7), t.y[i] = 0.0f;
   for (long i = 0; i < o.cols; ++i) t.gamma[i] = 1.0f, t.beta[i] = 0.0f;
   const auto first_row = [&](int p) { return o.rows * p / o.threads; };
-  const double bytes = 2.0 * double(count) * sizeof(float);
+  const double tensor_bytes = double(count) * sizeof(float), bytes = 2.0 * tensor_bytes;
 
   // Every repetition runs memcpy and each loop once, in turn: this
   // machine's speed drifts by tens of percent over seconds, and a
@@ -382,8 +404,9 @@ int main(int argc, char** argv) {
   std::printf("%-14s %9.3f ms %7.1f GB/s\n", "memcpy", copy * 1e3, bytes / copy / 1e9);
   for (std::size_t l = 0; l < kCopy; ++l) {
     const double s = median(times[l]);
+    const double moved = kLoops[l].tensors * tensor_bytes;
     std::printf("%-14s %9.3f ms %7.1f GB/s %5.0f %% of memcpy\n", kLoops[l].name, s * 1e3,
-                bytes / s / 1e9, 100.0 * copy / s);
+                moved / s / 1e9, 100.0 * (moved / s) / (bytes / copy));
   }
   volatile float sink = 0.0f;
   for (const float c : checksums) sink = sink + c;
