@@ -93,8 +93,9 @@ enum class Loop {
   carried_4rows,
   carried_4rows_l2
 };
-// bytes: what a loop moves, in tensors (x read and y written: 2; the
-// read-only loop: 1). Bandwidths and % of memcpy are per these bytes.
+// tensors: what a loop moves, in tensor sizes (x read and y written: 2;
+// read-only: 1; whole-two-pass: 3). Bandwidths and % of memcpy are per
+// these bytes.
 constexpr struct {
   Loop loop;
   const char* name;
