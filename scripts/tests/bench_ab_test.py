@@ -28,15 +28,20 @@ def main():
     out = run.stdout
     rows = [l for l in out.splitlines() if l.startswith("| layer_norm |")]
     # fwd and bwd of both ln shapes; cells: op dir dtype shape, a ms, b ms,
-    # a %, b %, b / a.
+    # a %, b %, b / a, b / a per round (lowest-highest).
     assert len(rows) == 4, out
     for row in rows:
         cells = [x.strip() for x in row.strip("|").split("|")]
-        assert len(cells) == 9, row
+        assert len(cells) == 10, row
         a_ms, b_ms, ratio = float(cells[4]), float(cells[5]), float(cells[8])
         assert a_ms > 0 and b_ms > 0, row
         # The printed ratio is b / a of the printed times, to their rounding.
         assert abs(ratio - b_ms / a_ms) <= 0.01 + 0.001 / a_ms, row
+        # Two rounds: each round's ratio; the ratio of the medians (means of
+        # two values here) lies between them, up to the rounding of all three.
+        low, high = (float(x) for x in cells[9].split("-"))
+        assert 0 < low <= high, row
+        assert low - 0.02 <= ratio <= high + 0.02, row
 
     states = re.findall(r"^\| (1|2|after the last) \|(.*)$", out, re.M)
     assert [s[0] for s in states] == ["1", "2", "after the last"], out
