@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "normcheck/support/status.hpp"
+#include "task_shares.hpp"
 
 namespace normcheck::cpu {
 
@@ -167,18 +168,15 @@ void parallel_for(std::int64_t tasks, std::int64_t elements_per_task,
     return;
   }
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-  // Threads claim chunks of tasks as they come: a worker that wakes late
-  // (tens of microseconds on this VM, more when another process holds
-  // the other core) leaves its share to the threads already running
-  // instead of holding up the call at the end.
-  const std::int64_t chunk = std::max<std::int64_t>(1, tasks / (8 * threads));
-  std::atomic<std::int64_t> next{0};
+  // Chunks of an eighth of a thread's share (claim sizes from a 32nd to a
+  // half were measured; reports/perf.md, issue 17, session 14).
+  TaskShares shares(tasks, threads, std::max<std::int64_t>(1, tasks / (8 * threads)));
   const std::function<void(std::int64_t)> range = [&](std::int64_t t) {
     try {
       for (;;) {
-        const std::int64_t begin = next.fetch_add(chunk, std::memory_order_relaxed);
-        if (begin >= tasks) break;
-        body(begin, std::min(tasks, begin + chunk));
+        const auto claim = shares.claim(t);
+        if (claim.empty()) break;
+        body(claim.begin, claim.end);
       }
     } catch (...) {
       errors[std::size_t(t)] = std::current_exception();

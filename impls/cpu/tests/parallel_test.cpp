@@ -15,9 +15,11 @@
 #include <vector>
 
 #include "../src/parallel.hpp"
+#include "../src/task_shares.hpp"
 #include "scoped_env.hpp"
 
 using normcheck::cpu::parallel_for;
+using normcheck::cpu::TaskShares;
 using normcheck::cpu::testing::ThreadCount;
 
 namespace {
@@ -97,4 +99,40 @@ TEST_CASE("a forked child after the parent used the pool runs its tasks and exit
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(each_once(run_counts(100)));  // and the parent's pool still works
+}
+
+TEST_CASE("each thread claims its own contiguous share from the front, then the largest rest from the back") {
+  // 10 tasks, 3 threads, chunks of 2: shares [0, 3), [3, 6), [6, 10).
+  TaskShares shares(10, 3, 2);
+  using R = TaskShares::Range;
+  const auto is = [](R r, std::int64_t b, std::int64_t e) { return r.begin == b && r.end == e; };
+  CHECK(is(shares.claim(1), 3, 5));
+  CHECK(is(shares.claim(0), 0, 2));
+  CHECK(is(shares.claim(0), 2, 3));  // the rest of its share, short of a chunk
+  // Thread 0's share is done: it takes from the back of the share with the
+  // most left, thread 2's [6, 10).
+  CHECK(is(shares.claim(0), 8, 10));
+  CHECK(is(shares.claim(2), 6, 8));
+  CHECK(is(shares.claim(1), 5, 6));
+  CHECK(shares.claim(2).empty());
+  CHECK(shares.claim(0).empty());
+  CHECK(shares.claim(1).empty());
+}
+
+TEST_CASE("claims from every thread in any order cover each task exactly once") {
+  for (const std::int64_t tasks : {1, 2, 7, 64, 1001})
+    for (const std::int64_t threads : {2, 3, 8})
+      for (const std::int64_t chunk : {1, 3, 16}) {
+        if (threads > tasks) continue;
+        TaskShares shares(tasks, threads, chunk);
+        std::vector<int> seen(static_cast<std::size_t>(tasks));
+        // Thread 0 claims three times as often as the others, so it steals.
+        for (std::int64_t step = 0, idle = 0; idle < threads; ++step) {
+          const std::int64_t t = step % (threads + 2) < 3 ? 0 : step % (threads + 2) - 2;
+          const auto r = shares.claim(t);
+          idle = r.empty() ? idle + 1 : 0;
+          for (std::int64_t k = r.begin; k < r.end; ++k) ++seen[std::size_t(k)];
+        }
+        REQUIRE(each_once(seen));
+      }
 }
