@@ -36,7 +36,13 @@
 //                 next four rows (from L2) and prefetches the four after,
 //                 so that no phase leaves memory idle;
 //   carried-4rows-l2  the same with a second read of each row from L2
-//                 before its normalize (layer norm's moments pass).
+//                 before its normalize (layer norm's moments pass);
+//   single-pass-dealt, whole-two-pass-dealt  single-pass and whole-two-pass
+//                 over the rows dealt out in chunks of rows / (8 x threads)
+//                 in turn (thread p: chunks p, p + threads, ...), as the cpu
+//                 backend's parallel_for split its tasks until session 15.
+//                 Every other loop gives each thread a contiguous share of
+//                 the rows, as parallel_for does now (TaskShares).
 // split, ahead2 and 4rows ask whether better-timed prefetches or more
 // concurrent streams close the gap. On the Zen 5 VM of sessions 11-12
 // split and ahead2 did not; 4rows ran 1.07-1.17x two-pass while memory was
@@ -91,7 +97,9 @@ enum class Loop {
   two_pass_ahead2,
   two_pass_4rows,
   carried_4rows,
-  carried_4rows_l2
+  carried_4rows_l2,
+  single_pass_dealt,
+  whole_two_pass_dealt
 };
 // tensors: what a loop moves, in tensor sizes (x read and y written: 2;
 // read-only: 1; whole-two-pass: 3). Bandwidths and % of memcpy are per
@@ -110,7 +118,9 @@ constexpr struct {
               {Loop::two_pass_ahead2, "two-pass-ahead2"},
               {Loop::two_pass_4rows, "two-pass-4rows"},
               {Loop::carried_4rows, "carried-4rows"},
-              {Loop::carried_4rows_l2, "carried-4rows-l2"}};
+              {Loop::carried_4rows_l2, "carried-4rows-l2"},
+              {Loop::single_pass_dealt, "single-pass-dealt"},
+              {Loop::whole_two_pass_dealt, "whole-two-pass-dealt", 3}};
 
 struct FreeAligned {
   void operator()(float* p) const { std::free(p); }
@@ -376,6 +386,14 @@ int main(int argc, char** argv) {
   for (long i = 0; i < count; ++i) t.x[i] = float(i % 7), t.y[i] = 0.0f;
   for (long i = 0; i < o.cols; ++i) t.gamma[i] = 1.0f, t.beta[i] = 0.0f;
   const auto first_row = [&](int p) { return o.rows * p / o.threads; };
+  // The dealt loops: thread p's chunks of `chunk` rows, first through `loop`.
+  const long chunk = std::max(1L, o.rows / (8L * o.threads));
+  const auto dealt = [&](int p, Loop loop) {
+    float checksum = 0.0f;
+    for (long a = chunk * p; a < o.rows; a += chunk * o.threads)
+      checksum += rows(t, loop, a, std::min(o.rows, a + chunk));
+    return checksum;
+  };
   const double tensor_bytes = double(count) * sizeof(float), bytes = 2.0 * tensor_bytes;
 
   // Every repetition runs memcpy and each loop once, in turn: this
@@ -394,6 +412,10 @@ int main(int argc, char** argv) {
         if (l == kCopy)
           std::memcpy(t.y.get() + a * o.cols, t.x.get() + a * o.cols,
                       std::size_t((b - a) * o.cols) * sizeof(float));
+        else if (kLoops[l].loop == Loop::single_pass_dealt)
+          checksums[std::size_t(p)] = dealt(p, Loop::single_pass);
+        else if (kLoops[l].loop == Loop::whole_two_pass_dealt)
+          checksums[std::size_t(p)] = dealt(p, Loop::read_only) + dealt(p, Loop::single_pass);
         else
           checksums[std::size_t(p)] = rows(t, kLoops[l].loop, a, b);
       });
@@ -402,11 +424,11 @@ int main(int argc, char** argv) {
   }
   const double copy = median(times[kCopy]);
   std::printf("%ld x %ld f32, %d threads, median of %d\n", o.rows, o.cols, o.threads, o.reps);
-  std::printf("%-14s %9.3f ms %7.1f GB/s\n", "memcpy", copy * 1e3, bytes / copy / 1e9);
+  std::printf("%-20s %9.3f ms %7.1f GB/s\n", "memcpy", copy * 1e3, bytes / copy / 1e9);
   for (std::size_t l = 0; l < kCopy; ++l) {
     const double s = median(times[l]);
     const double moved = kLoops[l].tensors * tensor_bytes;
-    std::printf("%-14s %9.3f ms %7.1f GB/s %5.0f %% of memcpy\n", kLoops[l].name, s * 1e3,
+    std::printf("%-20s %9.3f ms %7.1f GB/s %5.0f %% of memcpy\n", kLoops[l].name, s * 1e3,
                 moved / s / 1e9, 100.0 * (moved / s) / (bytes / copy));
   }
   volatile float sink = 0.0f;

@@ -16,10 +16,15 @@ namespace normcheck::cpu {
 // the other core) leaves its work to the threads already running instead
 // of holding up the call at the end.
 //
-// Contiguous shares, not chunks dealt out in turn: with two threads
-// reading distant parts of a tensor, rather than neighbouring chunks, the
-// memory-bound kernels ran 5-25 % faster (bn f32 NHWC training forward
-// 0.84-0.91 of the time; reports/perf.md, issue 17, session 15).
+// Shares fixed by the thread's index, not chunks claimed in turn: so a
+// thread's passes over a tensor (statistics, then normalize; the next
+// call's) read the same tasks' data each time, and find in its own core's
+// caches what it read last. On the 2-vCPU Zen 5 VM each core re-reads
+// 24 MB it read itself at 1.36x the speed of memory, and the other core's
+// 24 MB at memory speed (nc_cache_affinity). With chunks claimed in turn,
+// about half of every pass read what the other core had read: the
+// memory-bound kernels ran 5-25 % slower (bn f32 NHWC training forward
+// 0.84-0.91 of the time with shares; reports/perf.md, issue 17, session 15).
 class TaskShares {
  public:
   struct Range {
