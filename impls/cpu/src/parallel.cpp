@@ -168,8 +168,9 @@ void parallel_for(std::int64_t tasks, std::int64_t elements_per_task,
     return;
   }
   std::vector<std::exception_ptr> errors(static_cast<std::size_t>(threads));
-  // Chunks of an eighth of a thread's share (claim sizes from a 32nd to a
-  // half were measured; reports/perf.md, issue 17, session 14).
+  // Chunks of an eighth of a share: what a thread that finishes early can
+  // take from another. (With chunks claimed in turn, session 14 measured
+  // a 128th to a half of a share and kept an eighth; reports/perf.md.)
   TaskShares shares(tasks, threads, std::max<std::int64_t>(1, tasks / (8 * threads)));
   const std::function<void(std::int64_t)> range = [&](std::int64_t t) {
     try {

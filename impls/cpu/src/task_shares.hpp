@@ -21,10 +21,11 @@ namespace normcheck::cpu {
 // call's) read the same tasks' data each time, and find in its own core's
 // caches what it read last. On the 2-vCPU Zen 5 VM each core re-reads
 // 24 MB it read itself at 1.4x the speed of memory, and 24 MB the other
-// core read at memory speed (nc_cache_affinity). With chunks claimed in turn,
-// about half of every pass read what the other core had read: the
-// memory-bound kernels ran 5-25 % slower (bn f32 NHWC training forward
-// 0.84-0.91 of the time with shares; reports/perf.md, issue 17, session 15).
+// core read at memory speed (nc_cache_affinity). With chunks claimed in
+// turn, about half of every pass read what the other core had read: with
+// shares, the kernels whose tensors fit the two cores' caches took
+// 0.76-0.94 of the time (bn f32 NHWC training forward 0.84-0.91), the
+// others 0.92-1.02 (reports/perf.md, issue 17, session 15).
 class TaskShares {
  public:
   struct Range {

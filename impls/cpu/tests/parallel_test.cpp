@@ -1,7 +1,8 @@
 // parallel_for's pooled workers: every task runs exactly once whatever the
 // chunking, errors reach the caller, concurrent callers and forked children
 // (which have none of the parent's workers) still get their work done and
-// exit. Exact counts, no tolerance.
+// exit; TaskShares hands each thread its own share first and then the
+// largest rest. Exact counts and ranges, no tolerance.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
