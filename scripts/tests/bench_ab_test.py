@@ -12,6 +12,7 @@ without AVX-512F, the reason there are none.
 import re
 import subprocess
 import sys
+from importlib.machinery import SourceFileLoader
 
 
 def main():
@@ -77,6 +78,12 @@ def main():
                              stderr=subprocess.PIPE, text=True)
         assert run.returncode == 2, (args, run.returncode, run.stderr)
         assert message in run.stderr and run.stderr.count("\n") == 1, (args, run.stderr)
+    # The state mark follows the percentage as printed, at the edge too:
+    # 99.7 prints as 100, which the legend calls shared (CI once printed
+    # "100 ... quiet" for a tiny probe).
+    state_row = SourceFileLoader("bench_ab", bench_ab).load_module().state_row
+    assert state_row("1", (30.0, 99.7), [40.0]) == "| 1 | 30.0 | 100 | 40.0 | shared? |"
+    assert state_row("1", (30.0, 99.4), [40.0]) == "| 1 | 30.0 | 99 | 40.0 | quiet |"
     print("bench-ab: table, machine state and bad arguments as expected")
 
 
