@@ -16,10 +16,12 @@ namespace normcheck::cpu {
 // an ArgumentError), else std::thread::hardware_concurrency().
 int thread_count();
 
-// Runs body(begin, end) over [0, tasks) in contiguous chunks that the
-// threads claim in turn (which thread runs which chunk varies from call to
-// call). `elements_per_task` sizes the split: tiny problems stay on the
-// calling thread, where waking threads would cost more than the work.
+// Runs body(begin, end) over [0, tasks) in contiguous chunks: each thread
+// runs its own share of the tasks first, then helps with the largest share
+// left (TaskShares, task_shares.hpp), so which thread runs which chunk
+// varies only where one finishes early. `elements_per_task` sizes the
+// split: tiny problems stay on the calling thread, where waking threads
+// would cost more than the work.
 void parallel_for(std::int64_t tasks, std::int64_t elements_per_task,
                   const std::function<void(std::int64_t, std::int64_t)>& body);
 
