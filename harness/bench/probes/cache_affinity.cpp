@@ -88,13 +88,13 @@ int main(int argc, char** argv) {
   const long mb = option(argc, argv, "--mb", 12), reps = option(argc, argv, "--reps", 21);
   const std::vector<float> data(std::size_t(mb) << 18, 1.0f), elsewhere(std::size_t(8 * mb) << 18, 1.0f);
   float sink = 0.0f;
+  if (timed_read_on(0, data, sink) < 0 || timed_read_on(1, data, sink) < 0) {
+    std::puts("nc_cache_affinity: skipped, threads cannot be pinned to CPUs 0 and 1");
+    return 77;
+  }
   std::vector<double> same, other, evicted;
   for (long r = 0; r < reps; ++r) {
     const int a = int(r % 2), b = 1 - a;
-    if (timed_read_on(a, data, sink) < 0 || timed_read_on(b, data, sink) < 0) {
-      std::puts("nc_cache_affinity: skipped, threads cannot be pinned to CPUs 0 and 1");
-      return 77;
-    }
     timed_read_on(a, data, sink);
     same.push_back(timed_read_on(a, data, sink));
     timed_read_on(a, data, sink);
