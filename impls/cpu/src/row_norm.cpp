@@ -1,6 +1,7 @@
 // layer_norm and rms_norm: one task per block of rows, each row normalized
-// independently (two-pass moments in L1, then the normalize pass), so a
-// row's bits depend on that row alone. dgamma/dbeta are column sums: each
+// independently (one pass for its moments or sum of squares, then the
+// normalize pass from L1), so a row's bits depend on that row alone.
+// dgamma/dbeta are column sums: each
 // block of rows writes its own partial sums, combined afterwards in a fixed
 // pairwise order whatever the thread count.
 #include <algorithm>
@@ -71,8 +72,7 @@ struct RowForwardJob {
   double* rstd;
   bool stream;       // y through streaming stores
   PrefetchTo ahead;  // where the next row goes while this one is normalized
-  bool carry;        // the next row's first pass during this one's normalize (see rows())
-  bool carry_moments;  // layer_norm: also the moments pass of the row after (see rows())
+  bool carry;        // the next row's pass during this one's normalize (see rows())
 };
 
 template <class S, class K>
@@ -94,84 +94,80 @@ struct RowForward {
     if (j.stream) stream_fence();
   }
 
-  // The first passes of later rows done during this row's normalize pass,
-  // which reads them anyway: one row's sum (or sum of squares), and one
-  // row's moments pass from its carried sum. The accumulators are those of
-  // the passes done on their own (RunSum, RunMoments), so the bits are too.
+  // A row's one pass before its normalize pass: rms_norm's sum of squares,
+  // layer_norm's moments (shifted_moments), as accumulators and as results.
+  template <bool kRms>
+  using Pass = std::conditional_t<kRms, RunSum<true, K, S>, RunMoments<K, S>>;
+  template <bool kRms>
+  using PassResult = std::conditional_t<kRms, T, Moments<T>>;
+
+  // The next row's pass done during this row's normalize pass, which reads
+  // that row anyway. The accumulators and the shift are those of the pass
+  // done on its own (run_sum_squares, shifted_moments), so the bits are too.
   template <bool kRms>
   struct Carry {
-    const S* sum_row = nullptr;
-    RunSum<kRms, K, S> sum;
-    const S* moments_row = nullptr;
-    RunMoments<K, S> moments{T(0)};
+    const S* next = nullptr;
+    Pass<kRms> pass{};
+    NC_INLINE void start(const S* row, std::int64_t n) {
+      next = row;
+      if constexpr (!kRms) pass = Pass<kRms>{shift_of<K>(row, n)};
+    }
+    NC_INLINE PassResult<kRms> result(std::int64_t n) const {
+      if constexpr (kRms)
+        return pass.total();
+      else
+        return pass.total_about_shift(n);
+    }
     NC_INLINE void block(std::int64_t i) {
-      if (sum_row != nullptr) sum.block(sum_row + i);
-      if (moments_row != nullptr) moments.block(moments_row + i);
+      if (next != nullptr) pass.block(next + i);
     }
     NC_INLINE void vector(std::int64_t i) {
-      if (sum_row != nullptr) sum.vector(sum_row + i);
-      if (moments_row != nullptr) moments.vector(moments_row + i);
+      if (next != nullptr) pass.vector(next + i);
     }
     NC_INLINE void scalar(std::int64_t i) {
-      if (sum_row != nullptr) sum.scalar(sum_row[i]);
-      if (moments_row != nullptr) moments.scalar(moments_row[i]);
+      if (next != nullptr) pass.scalar(next[i]);
     }
   };
 
   // Rows [first, last). Where two rows fit in half of L1 (j.carry:
   // bf16/f16 forwards 0.78-0.95 of the time, f32 8192x768 0.86-0.97; f32
   // 8192x4096, 32 KiB for two rows, ran 1.05-1.09 slower), row r's
-  // normalize pass also does row r + 1's first pass (the sum for the mean;
-  // rms_norm: the sum of squares). For layer_norm where three rows fit
-  // (j.carry_moments) it does row r + 1's moments pass and row r + 2's sum
-  // instead: on its own the moments pass was a short loop between two
-  // chains of dependent reductions (carried: ln forwards 0.91-0.93 of the
-  // time). Not where the row is normalized from somewhere else (f16
-  // widened once, residual_out) or is longer than one moments chunk.
-  // Rows that are not carried go four side by side (rows_in_lockstep),
-  // those of the same two exceptions aside. Carried rows stay one by one:
-  // four bf16/f16 8192x4096 rows in lockstep instead of carried ran
-  // 1.08-1.32 slower.
+  // normalize pass also does row r + 1's pass (rms_norm: the sum of
+  // squares; layer_norm: the moments about the shift). Each row is read
+  // twice: with a carried sum for the mean first (a third read) layer_norm
+  // took 1.16-1.23x the time on 8192x768 and bf16 8192x4096 forwards
+  // (reports/perf.md, issue 17, session 16). Not where the row is normalized from somewhere else
+  // (f16 widened once, residual_out) or is longer than one moments chunk. Rows that are not carried
+  // go four side by side (rows_in_lockstep), those of the same two exceptions aside. Carried rows
+  // stay one by one: four bf16/f16 8192x4096 rows in lockstep instead of carried ran 1.08-1.32
+  // slower.
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
                              float* wide) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x);
     const bool carry = j.carry && !kWidenOnce<S, K> && j.residual == nullptr && n <= kMomentsChunk;
-    const bool carry_moments = !kRms && carry && j.carry_moments;
-    // The rows the normalize pass reads: this one and those it carries.
-    const std::int64_t lead = carry_moments ? 3 : carry ? 2 : 1;
-    std::optional<T> sum;               // row r's first pass; carry_moments: row r + 1's sum
-    std::optional<Moments<T>> moments;  // row r's (carry_moments)
+    // The rows the normalize pass reads: this one and the one it carries.
+    const std::int64_t lead = carry ? 2 : 1;
+    std::optional<PassResult<kRms>> carried;  // row r's pass, done during row r - 1's
     std::int64_t r = first;
     if (!carry && !kWidenOnce<S, K> && j.residual == nullptr)
       for (; r + kLockstepRows <= last; r += kLockstepRows) rows_in_lockstep<kRms, kPacked>(j, r);
     for (; r < last; ++r) {
       Carry<kRms> c;
-      if (carry_moments) {
-        if (r + 1 < last) {
-          c.moments_row = x + (r + 1) * n;
-          c.moments = RunMoments<K, S>{(sum ? *sum : run_sum<K>(c.moments_row, n)) / T(n)};
-        }
-        if (r + 2 < last) c.sum_row = x + (r + 2) * n;
-        row<kRms, kPacked>(j, r, wide, nullptr, moments ? &*moments : nullptr, c, r + lead);
-        moments.reset();
-        if (c.moments_row != nullptr) moments = c.moments.total(n);
-      } else {
-        if (carry && r + 1 < last) c.sum_row = x + (r + 1) * n;
-        row<kRms, kPacked>(j, r, wide, sum ? &*sum : nullptr, nullptr, c, r + lead);
-      }
-      sum.reset();
-      if (c.sum_row != nullptr) sum = c.sum.total();
+      if (carry && r + 1 < last) c.start(x + (r + 1) * n, n);
+      row<kRms, kPacked>(j, r, wide, carried ? &*carried : nullptr, c, r + lead);
+      carried.reset();
+      if (c.next != nullptr) carried = c.result(n);
     }
   }
 
-  // Row r. first_pass, moments: its first pass's result or its moments
-  // when carried (else nullptr); carry: what this row's normalize pass
-  // accumulates for later rows; ahead_row: the row fetched meanwhile.
+  // Row r. carried: its pass when done during the previous row's (else
+  // nullptr); carry: what this row's normalize pass accumulates for the
+  // next row; ahead_row: the row fetched meanwhile.
   template <bool kRms, bool kPacked>
   static NC_INLINE void row(const RowForwardJob& j, std::int64_t r, float* wide,
-                            const T* first_pass, const Moments<T>* moments, Carry<kRms>& carry,
+                            const PassResult<kRms>* carried, Carry<kRms>& carry,
                             std::int64_t ahead_row) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x);
@@ -196,31 +192,27 @@ struct RowForward {
     const S* ahead = ahead_row < j.rows ? x + ahead_row * n : src;
     if constexpr (kWidenOnce<S, K>) {
       widen_run<K>(src, wide, n);
-      normalize<kRms, kPacked>(j, r, static_cast<const float*>(wide), ahead, first_pass, moments,
-                               carry);
+      normalize<kRms, kPacked>(j, r, static_cast<const float*>(wide), ahead, carried, carry);
     } else {
-      normalize<kRms, kPacked>(j, r, src, ahead, first_pass, moments, carry);
+      normalize<kRms, kPacked>(j, r, src, ahead, carried, carry);
     }
   }
 
   // Mean and rstd of row r from src (the row, or the row widened to f32:
-  // the same values in the same lanes, so the same bits), from its carried
-  // first pass or moments where given; also stored as its saved statistics.
+  // the same values in the same lanes, so the same bits), or from its
+  // carried pass where given; also stored as its saved statistics.
   template <bool kRms, class R>
-  static NC_INLINE std::pair<T, T> statistics(const RowForwardJob& j, std::int64_t r,
-                                              const R* src, const T* first_pass,
-                                              const Moments<T>* moments) {
+  static NC_INLINE std::pair<T, T> statistics(const RowForwardJob& j, std::int64_t r, const R* src,
+                                              const PassResult<kRms>* carried) {
     const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
     if constexpr (kRms) {
-      const T squares = first_pass != nullptr ? *first_pass : run_sum_squares<K>(src, n);
+      const T squares = carried != nullptr ? *carried : run_sum_squares<K>(src, n);
       var = double(squares) / double(n);  // the mean square
     } else {
       // Nothing ahead during the moments pass: see row().
-      const auto m = moments != nullptr      ? *moments
-                     : first_pass != nullptr ? centred_moments<K>(src, n, *first_pass / T(n), src)
-                                             : contiguous_moments<K>(src, n, src);
+      const auto m = carried != nullptr ? *carried : shifted_moments<K>(src, n, src);
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -290,10 +282,10 @@ struct RowForward {
   // Moments and y of row r, reading its values from src.
   template <bool kRms, bool kPacked, class R>
   static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
-                                  const S* ahead, const T* first_pass, const Moments<T>* moments,
+                                  const S* ahead, const PassResult<kRms>* carried,
                                   Carry<kRms>& carry) {
     const std::int64_t n = j.cols;
-    const auto [mean, rstd] = statistics<kRms>(j, r, src, first_pass, moments);
+    const auto [mean, rstd] = statistics<kRms>(j, r, src, carried);
     S* y = static_cast<S*>(j.y) + r * n;
     const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
     const Params p = params(j);
@@ -324,7 +316,7 @@ struct RowForward {
     std::array<W, kLockstepRows> vm, vr;
     std::array<const S*, kLockstepRows> ahead;
     for (std::int64_t k = 0; k < kLockstepRows; ++k) {
-      std::tie(mean[k], rstd[k]) = statistics<kRms>(j, r + k, x + (r + k) * n, nullptr, nullptr);
+      std::tie(mean[k], rstd[k]) = statistics<kRms>(j, r + k, x + (r + k) * n, nullptr);
       vm[k] = wsplat<W>(mean[k]);
       vr[k] = wsplat<W>(rstd[k]);
       const std::int64_t a = r + kLockstepRows + k;
@@ -716,8 +708,7 @@ void forward_rows(const ForwardCall& call) {
                           should_stream(call.y, g.rows * row_bytes, call.residual ? 4 : 2,
                                         row_bytes),  // x, y (residual, residual_out)
                           prefetch_level(working_set),
-                          fits_half_of_l1(2 * row_bytes),
-                          fits_half_of_l1(3 * row_bytes)};
+                          fits_half_of_l1(2 * row_bytes)};
   const auto task = kForward.at(kernel_isa());
   parallel_for(block_count(g.rows), kRowBlock * std::int64_t(cols),
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });

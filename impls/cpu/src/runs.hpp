@@ -231,17 +231,18 @@ NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
   return run_sum_of<true, K>(p, n);
 }
 
-// The accumulators of centred_moments' second pass, fed as RunSum's are (a
+// The accumulators of a moments pass about `mean` (centred_moments'
+// second pass, or shifted_moments' only one), fed as RunSum's are (a
 // block, a vector or a scalar at a time) so that another loop can carry
 // them: the layer norm forward does the next row's moments pass during
 // this row's normalize pass. The same lanes and order as a pass of its
 // own, so the same bits. The corrected form sum(d^2) - (sum d)^2 / n
-// cancels the error of the first-pass mean (Chan, Golub & LeVeque).
+// cancels the error of a mean that is off (Chan, Golub & LeVeque).
 template <class K, class S>
 struct RunMoments {
   using T = compute_t<S>;
   using W = Wide<T, K>;
-  T mean;
+  T mean;  // the first-pass mean, or shifted_moments' shift
   W m = wsplat<W>(mean), s0 = wsplat<W>(T(0)), s1 = s0, q0 = s0, q1 = s0;
   T ts = T(0), tq = T(0);
   NC_INLINE void block(const S* p) {
@@ -267,7 +268,30 @@ struct RunMoments {
     const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
     return {n, mean, m2 < T(0) ? T(0) : m2};
   }
+  // total() where `mean` was a shift (shifted_moments): the mean is the
+  // shift plus the mean deviation from it.
+  NC_INLINE Moments<T> total_about_shift(std::int64_t n) const {
+    const T sum_d = wsum(s0 + s1) + ts;
+    const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
+    return {n, mean + sum_d / T(n), m2 < T(0) ? T(0) : m2};
+  }
 };
+
+// shifted_moments' shift: the mean of a run's first kShiftRun elements (all
+// of a shorter run). The corrected form errs by about u * (1 + delta^2 /
+// var) relative to m2, delta = mean - shift: 1 for the exact mean, mean^2
+// / var (up to kappa^2, the error the judge's model is there to catch) for
+// no shift at all. The first k elements' deviations from the mean sum to
+// k * delta, so by Cauchy-Schwarz k * delta^2 <= n * var: delta^2 / var <=
+// n / k, at most 64 for a 4096-long run, and below 2 sqrt(n) kappa (the
+// judge's bound over u) for any run of up to 4 k^2 = 16384 elements
+// (kappa = max|x| / sigma >= 1 where eps does not swamp the variance).
+inline constexpr std::int64_t kShiftRun = 64;
+template <class K = Kit32, class S>
+NC_INLINE compute_t<S> shift_of(const S* p, std::int64_t n) {
+  const std::int64_t k = std::min(n, kShiftRun);
+  return run_sum<K>(p, k) / compute_t<S>(k);
+}
 
 // Two-pass moments of a run short enough to stay in L1 between the passes.
 // `ahead` is where the caller reads next (a run at least n long, or p
@@ -306,6 +330,34 @@ NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n, c
   Moments<compute_t<S>> m = run_moments<K>(p, std::min(n, chunk), ahead);
   for (std::int64_t i = chunk; i < n; i += chunk)
     m = merge(m, run_moments<K>(p + i, std::min(chunk, n - i), ahead + i));
+  return m;
+}
+
+// Moments in one pass over the run, about the shift_of its first elements
+// (see there for the error), instead of a pass for the mean and one about
+// it: layer_norm's rows, whose normalize pass is then their second read
+// instead of their third. A run longer than kMomentsChunk in chunks
+// combined in order, each about its own shift.
+template <class K = Kit32, class S, class A>
+NC_INLINE Moments<compute_t<S>> shifted_moments(const S* p, std::int64_t n, const A* ahead) {
+  constexpr std::int64_t L = kLanes<compute_t<S>>;
+  Moments<compute_t<S>> m;
+  for (std::int64_t at = 0; at < n; at += kMomentsChunk) {
+    const S* q = p + at;
+    const std::int64_t len = std::min(kMomentsChunk, n - at);
+    RunMoments<K, S> acc{shift_of<K>(q, len)};
+    std::int64_t i = 0;
+    for (; i + 2 * L <= len; i += 2 * L) {
+      prefetch_elements<2 * L>(ahead + at + i);
+      acc.block(q + i);
+    }
+    if (i + L <= len) {
+      acc.vector(q + i);
+      i += L;
+    }
+    for (; i < len; ++i) acc.scalar(q[i]);
+    m = merge(m, acc.total_about_shift(len));
+  }
   return m;
 }
 
