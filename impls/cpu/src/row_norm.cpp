@@ -1,9 +1,9 @@
 // layer_norm and rms_norm: one task per block of rows, each row normalized
 // independently (one pass for its moments or sum of squares, then the
 // normalize pass from L1), so a row's bits depend on that row alone.
-// dgamma/dbeta are column sums: each
-// block of rows writes its own partial sums, combined afterwards in a fixed
-// pairwise order whatever the thread count.
+// dgamma/dbeta are column sums: each block of rows writes its own partial
+// sums, combined afterwards in a fixed pairwise order whatever the thread
+// count.
 #include <algorithm>
 #include <array>
 #include <bit>
