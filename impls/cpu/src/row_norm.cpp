@@ -136,11 +136,12 @@ struct RowForward {
   // squares; layer_norm: the moments about the shift). Each row is read
   // twice: with a carried sum for the mean first (a third read) layer_norm
   // took 1.16-1.23x the time on 8192x768 and bf16 8192x4096 forwards
-  // (reports/perf.md, issue 17, session 16). Not where the row is normalized from somewhere else
-  // (f16 widened once, residual_out) or is longer than one moments chunk. Rows that are not carried
-  // go four side by side (rows_in_lockstep), those of the same two exceptions aside. Carried rows
-  // stay one by one: four bf16/f16 8192x4096 rows in lockstep instead of carried ran 1.08-1.32
-  // slower.
+  // (reports/perf.md, issue 17, session 16). Not where the row is
+  // normalized from somewhere else (f16 widened once, residual_out) or is
+  // longer than one moments chunk. Rows that are not carried go four side
+  // by side (rows_in_lockstep), those of the same two exceptions aside.
+  // Carried rows stay one by one: four bf16/f16 8192x4096 rows in lockstep
+  // instead of carried ran 1.08-1.32 slower.
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
                              float* wide) {

@@ -263,17 +263,19 @@ struct RunMoments {
     ts += d;
     tq += d * d;
   }
-  NC_INLINE Moments<T> total(std::int64_t n) const {
-    const T sum_d = wsum(s0 + s1) + ts;
-    const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
-    return {n, mean, m2 < T(0) ? T(0) : m2};
-  }
+  NC_INLINE Moments<T> total(std::int64_t n) const { return {n, mean, m2_of(n)}; }
   // total() where `mean` was a shift (shifted_moments): the mean is the
   // shift plus the mean deviation from it.
   NC_INLINE Moments<T> total_about_shift(std::int64_t n) const {
-    const T sum_d = wsum(s0 + s1) + ts;
-    const T m2 = wsum(q0 + q1) + tq - sum_d * sum_d / T(n);
-    return {n, mean + sum_d / T(n), m2 < T(0) ? T(0) : m2};
+    return {n, mean + sum_d() / T(n), m2_of(n)};
+  }
+
+ private:
+  NC_INLINE T sum_d() const { return wsum(s0 + s1) + ts; }
+  NC_INLINE T m2_of(std::int64_t n) const {
+    const T d = sum_d();
+    const T m2 = wsum(q0 + q1) + tq - d * d / T(n);
+    return m2 < T(0) ? T(0) : m2;
   }
 };
 
@@ -297,11 +299,9 @@ NC_INLINE compute_t<S> shift_of(const S* p, std::int64_t n) {
 // `ahead` is where the caller reads next (a run at least n long, or p
 // itself): its lines are prefetched during the second pass, which works
 // from L1 (see prefetch_line).
-template <class K = Kit32, class S, class A>
-NC_INLINE Moments<compute_t<S>> centred_moments(const S* p, std::int64_t n, compute_t<S> mean,
-                                                const A* ahead) {
+template <class K, class S, class A>
+NC_INLINE void moments_pass(RunMoments<K, S>& acc, const S* p, std::int64_t n, const A* ahead) {
   constexpr std::int64_t L = kLanes<compute_t<S>>;
-  RunMoments<K, S> acc{mean};
   std::int64_t i = 0;
   for (; i + 2 * L <= n; i += 2 * L) {
     prefetch_elements<2 * L>(ahead + i);
@@ -312,6 +312,12 @@ NC_INLINE Moments<compute_t<S>> centred_moments(const S* p, std::int64_t n, comp
     i += L;
   }
   for (; i < n; ++i) acc.scalar(p[i]);
+}
+template <class K = Kit32, class S, class A>
+NC_INLINE Moments<compute_t<S>> centred_moments(const S* p, std::int64_t n, compute_t<S> mean,
+                                                const A* ahead) {
+  RunMoments<K, S> acc{mean};
+  moments_pass(acc, p, n, ahead);
   return acc.total(n);
 }
 template <class K = Kit32, class S, class A>
@@ -340,22 +346,11 @@ NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n, c
 // combined in order, each about its own shift.
 template <class K = Kit32, class S, class A>
 NC_INLINE Moments<compute_t<S>> shifted_moments(const S* p, std::int64_t n, const A* ahead) {
-  constexpr std::int64_t L = kLanes<compute_t<S>>;
   Moments<compute_t<S>> m;
   for (std::int64_t at = 0; at < n; at += kMomentsChunk) {
-    const S* q = p + at;
     const std::int64_t len = std::min(kMomentsChunk, n - at);
-    RunMoments<K, S> acc{shift_of<K>(q, len)};
-    std::int64_t i = 0;
-    for (; i + 2 * L <= len; i += 2 * L) {
-      prefetch_elements<2 * L>(ahead + at + i);
-      acc.block(q + i);
-    }
-    if (i + L <= len) {
-      acc.vector(q + i);
-      i += L;
-    }
-    for (; i < len; ++i) acc.scalar(q[i]);
+    RunMoments<K, S> acc{shift_of<K>(p + at, len)};
+    moments_pass(acc, p + at, len, ahead + at);
     m = merge(m, acc.total_about_shift(len));
   }
   return m;
