@@ -242,8 +242,9 @@ struct RowForward {
     return ((v - vm) * vr) * wload<W>(p.gamma + at) + wload<W>(p.beta + at);
   }
 
-  // y of the 2 L elements at i of one row.
-  template <bool kPacked, class R>
+  // y of the 2 L elements at i of one row. kLines: f32 y streams in whole
+  // lines (wput_line), where this thread writes one row at a time.
+  template <bool kPacked, bool kLines, class R>
   static NC_INLINE void normalize_block(const RowForwardJob& j, const Params& p, const R* src,
                                         S* y, std::int64_t i, W vm, W vr) {
     if constexpr (std::is_same_v<R, bf16_t> && kPacked) {
@@ -256,6 +257,9 @@ struct RowForward {
     } else if constexpr (std::is_same_v<R, bf16_t>) {  // gamma and beta in pair order
       const auto v = wload_pair<W>(src + i);
       wput_pair<K>(y + i, y_of(p, i, v.even, vm, vr), y_of(p, i + L, v.odd, vm, vr), j.stream);
+    } else if constexpr (kLines) {
+      wput_line(y + i, y_of(p, i, wload<W>(src + i), vm, vr), j.stream);
+      wput_line(y + i + L, y_of(p, i + L, wload<W>(src + i + L), vm, vr), j.stream);
     } else {
       wput(y + i, y_of(p, i, wload<W>(src + i), vm, vr), j.stream);
       wput(y + i + L, y_of(p, i + L, wload<W>(src + i + L), vm, vr), j.stream);
@@ -294,7 +298,7 @@ struct RowForward {
     for (; i + 2 * L <= n; i += 2 * L) {
       prefetch_elements<2 * L>(ahead + i, j.ahead);
       carry.block(i);
-      normalize_block<kPacked>(j, p, src, y, i, vm, vr);
+      normalize_block<kPacked, true>(j, p, src, y, i, vm, vr);
     }
     normalize_tail<kRms>(j, p, src, y, i, mean, rstd, ahead, carry);
   }
@@ -328,7 +332,7 @@ struct RowForward {
     for (; i + 2 * L <= n; i += 2 * L)
       for (std::int64_t k = 0; k < kLockstepRows; ++k) {
         prefetch_elements<2 * L>(ahead[k] + i, j.ahead);
-        normalize_block<kPacked>(j, p, x + (r + k) * n, y + (r + k) * n, i, vm[k], vr[k]);
+        normalize_block<kPacked, false>(j, p, x + (r + k) * n, y + (r + k) * n, i, vm[k], vr[k]);
       }
     Carry<kRms> none;
     for (std::int64_t k = 0; k < kLockstepRows; ++k)

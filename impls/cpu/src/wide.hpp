@@ -136,6 +136,26 @@ NC_INLINE void wput(S* p, Halves v, bool stream) {
   put_halves(p, v, stream);
 }
 
+// As wput, but an f32 vector of the 64-byte builds streams as one 64-byte
+// store where p starts a line (vmovntps zmm; it faults otherwise), not
+// four 16-byte ones. For a thread that writes one row at a time: ln / rms
+// f32 8192x768 forwards took 0.81-0.92 of the time (three runs). Not
+// everywhere: with it in every f32 store, the 8192x4096 forwards (four
+// rows in lockstep) ran 1.10-1.24 slower in two of four runs and the
+// 8192x768 backward's dx 1.08-1.12 (reports/perf.md, issue 17, session
+// 17). bf16 rows stream whole lines already (wput_pair).
+template <class S, class W>
+NC_INLINE void wput_line(S* p, W v, bool stream) {
+  if constexpr (std::is_same_v<S, float> && std::is_same_v<W, Vec<float>>) {
+    if (stream && reinterpret_cast<std::uintptr_t>(p) % 64 == 0)
+      __builtin_ia32_movntps512(p, v);
+    else
+      vput(p, v, stream);
+  } else {
+    wput(p, v, stream);
+  }
+}
+
 // 2 * kLanes bf16 values as their even and their odd elements (vload_pair).
 template <class W>
 struct WidePair {
