@@ -136,21 +136,38 @@ NC_INLINE void wput(S* p, Halves v, bool stream) {
   put_halves(p, v, stream);
 }
 
-// As wput, but an f32 vector of the 64-byte builds streams as one 64-byte
-// store where p starts a line (vmovntps zmm; it faults otherwise), not
-// four 16-byte ones. For a thread that writes one row at a time: ln / rms
-// f32 8192x768 forwards took 0.81-0.92 of the time (three runs). Not
-// everywhere: with it in every f32 store, the 8192x4096 forwards (four
-// rows in lockstep) ran 1.10-1.24 slower in two of four runs and the
-// 8192x768 backward's dx 1.08-1.12 (reports/perf.md, issue 17, session
-// 17). bf16 rows stream whole lines already (wput_pair).
+// A 64-byte vector of the 64-byte builds streamed as one store where p
+// starts a line (vmovntps / vmovntdq zmm fault otherwise), else as four
+// 16-byte ones (should_stream promises 16-byte alignment).
+NC_INLINE void stream_line(float* p, Vec<float> v) {
+  if (reinterpret_cast<std::uintptr_t>(p) % 64 == 0)
+    __builtin_ia32_movntps512(p, v);
+  else
+    vstream(p, v);
+}
+NC_INLINE void stream_line(bf16_t* p, Bits w) {
+  typedef long long Lines __attribute__((vector_size(64)));
+  if (reinterpret_cast<std::uintptr_t>(p) % 64 == 0)
+    __builtin_ia32_movntdq512(reinterpret_cast<Lines*>(p), std::bit_cast<Lines>(w));
+  else
+    stream_parts<__m128i>(
+        p, w, [](void* q, __m128i x) { _mm_stream_si128(static_cast<__m128i*>(q), x); });
+}
+
+// As wput, but an f32 vector of the 64-byte builds streams whole lines
+// (stream_line), not four 16-byte pieces. For a thread that writes one
+// row at a time: ln / rms f32 8192x768 forwards took 0.81-0.92 of the
+// time (three runs). Not everywhere: with it in every f32 store, the
+// 8192x4096 forwards (four rows in lockstep) ran 1.10-1.24 slower in two
+// of four runs and the 8192x768 backward's dx 1.08-1.12 (reports/perf.md,
+// issue 17, session 17). bf16 rows stream whole lines already (wput_pair).
 template <class S, class W>
 NC_INLINE void wput_line(S* p, W v, bool stream) {
   if constexpr (std::is_same_v<S, float> && std::is_same_v<W, Vec<float>>) {
-    if (stream && reinterpret_cast<std::uintptr_t>(p) % 64 == 0)
-      __builtin_ia32_movntps512(p, v);
+    if (stream)
+      stream_line(p, v);
     else
-      vput(p, v, stream);
+      vstore(p, v);
   } else {
     wput(p, v, stream);
   }
@@ -207,17 +224,11 @@ NC_INLINE void wput_pair(bf16_t* p, Halves even, Halves odd, bool stream) {
 template <class K>
 NC_INLINE void wput_pair(bf16_t* p, Vec<float> even, Vec<float> odd, bool stream) {
   if constexpr (K::native_bf16) {
-    typedef long long Lines __attribute__((vector_size(64)));
     const auto w = native_pack_pair(even, odd);
-    // should_stream promises 16-byte alignment; the 64-byte streaming
-    // store needs 64 (it faults otherwise), the 16-byte ones do with less.
-    if (!stream)
-      std::memcpy(p, &w, sizeof w);
-    else if (reinterpret_cast<std::uintptr_t>(p) % 64 == 0)
-      __builtin_ia32_movntdq512(reinterpret_cast<Lines*>(p), std::bit_cast<Lines>(w));
+    if (stream)
+      stream_line(p, w);
     else
-      stream_parts<__m128i>(
-          p, w, [](void* q, __m128i x) { _mm_stream_si128(static_cast<__m128i*>(q), x); });
+      std::memcpy(p, &w, sizeof w);
   } else {
     vput_pair(p, even, odd, stream);
   }
