@@ -3,12 +3,12 @@
 // Everything is built from per-plane quantities, a plane being the spatial
 // elements of one (sample n, channel c):
 //   NCHW: a plane is contiguous; one task per plane.
-//   NHWC: a plane is strided by C; one task per chunk of kChunkRows spatial
-//         rows of one sample, vectorized across channels. The reductions
-//         work in blocks of kRowBlock rows, read from memory in address
-//         order and summed a second time from L1/L2; block results are
-//         combined in block order within the chunk, and chunk results in
-//         chunk order afterwards.
+//   NHWC: a plane is strided by C; one task per chunk of a sample's spatial
+//         rows (equal chunks of at most kMaxChunkRows), vectorized across
+//         channels. The reductions work in blocks of kRowBlock rows, read
+//         from memory in address order and summed a second time from
+//         L1/L2; block results are combined in block order within the
+//         chunk, and chunk results in chunk order afterwards.
 // Planes combine into statistic groups in a fixed order (bn: over n; gn:
 // over the channels of a group; in: a plane is a group), in double. Per
 // sample work never depends on the batch size or the thread split, so
@@ -32,30 +32,42 @@ namespace {
 // 32 rows of 256 f32 channels are 32 KiB: a block is read from memory once
 // and summed a second time from L1/L2 (two-pass moments).
 constexpr std::int64_t kRowBlock = 32;
-// Chunks of 8 blocks: enough work per task that the per-(task, channel)
-// results stay small next to the tensor, and enough tasks for the threads.
-constexpr std::int64_t kChunkRows = 8 * kRowBlock;
+// A sample's rows go to tasks in equal chunks of at most 32 blocks: enough
+// work per task that the per-(task, channel) results stay small next to the
+// tensor, enough tasks for the threads where images are large, and no short
+// tail chunk. On the bn/gn channels-last benchmark rows (784 rows a
+// sample), one chunk per sample took 0.92-0.95 of the time of chunks of 8
+// blocks (256, 256, 256 and 16 rows) on the forwards and the bf16
+// backwards, the statistics pass most; two chunks of 392 rows did as well
+// (reports/perf.md, issue 17, session 18).
+constexpr std::int64_t kMaxChunkRows = 32 * kRowBlock;
 
 struct Planes {
   DType data;
   nc_layout layout;
   std::int64_t batch, channels, spatial;
-  std::int64_t chunks_per_sample() const { return (spatial + kChunkRows - 1) / kChunkRows; }
+  std::int64_t chunks_per_sample() const { return (spatial + kMaxChunkRows - 1) / kMaxChunkRows; }
+  // Rows of every chunk but the last, which has as many or fewer (never
+  // none: chunk_rows() <= kMaxChunkRows, and (chunks - 1) kMaxChunkRows < spatial).
+  std::int64_t chunk_rows() const {
+    const std::int64_t k = chunks_per_sample();
+    return k == 0 ? 0 : (spatial + k - 1) / k;
+  }
   std::int64_t count() const { return batch * channels; }
   // NHWC tasks are (sample, chunk) pairs; NCHW tasks are planes.
   std::int64_t tasks() const {
     return layout == NC_LAYOUT_NCHW ? count() : batch * chunks_per_sample();
   }
   std::int64_t rows_in_chunk(std::int64_t k) const {
-    return std::min(spatial, (k + 1) * kChunkRows) - k * kChunkRows;
+    return std::min(spatial, (k + 1) * chunk_rows()) - k * chunk_rows();
   }
-  // An NHWC task: sample n, rows [k * kChunkRows, + rows) starting at element `first`.
+  // An NHWC task: sample n, rows [k * chunk_rows(), + rows) starting at element `first`.
   struct Chunk {
     std::int64_t n, k, rows, first;
   };
   Chunk chunk(std::int64_t task) const {
     const std::int64_t n = task / chunks_per_sample(), k = task % chunks_per_sample();
-    return {n, k, rows_in_chunk(k), (n * spatial + k * kChunkRows) * channels};
+    return {n, k, rows_in_chunk(k), (n * spatial + k * chunk_rows()) * channels};
   }
   // Where channel c sits in the kernels' per-channel arrays: bf16 NHWC rows
   // are walked in pairs (see each_storage_channel).
@@ -426,7 +438,7 @@ std::int64_t group_of(const Geometry& g, std::int64_t n, std::int64_t c) {
 }
 
 std::int64_t elements_per_task(const Planes& pl) {
-  return pl.layout == NC_LAYOUT_NCHW ? pl.spatial : kChunkRows * pl.channels;
+  return pl.layout == NC_LAYOUT_NCHW ? pl.spatial : pl.chunk_rows() * pl.channels;
 }
 
 // arrays: of the output's size, read or written by the call (should_stream).
