@@ -142,6 +142,15 @@ struct RowForward {
   // by side (rows_in_lockstep), those of the same two exceptions aside.
   // Carried rows stay one by one: four bf16/f16 8192x4096 rows in lockstep
   // instead of carried ran 1.08-1.32 slower.
+  //
+  // The lockstep only in the 64-byte builds, i.e. on AVX-512 machines,
+  // where it was measured (Zen 5). On a Zen 3 VM (AVX2, the portable
+  // build, 32 KiB L1d, 512 KiB L2) the same four rows side by side took
+  // 1.7x the time of one row at a time: ln / rms f32 8192x4096 forwards
+  // 0.59 of the time without it (per round 0.56-0.73; reports/perf.md,
+  // issue 17, session 21). The kit stands for the machine class here; a
+  // machine without AVX-512 on which the lockstep pays has not been seen.
+  static constexpr bool kLockstep = !std::is_same_v<typename K::f32, Halves>;
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
                              float* wide) {
@@ -152,7 +161,7 @@ struct RowForward {
     const std::int64_t lead = carry ? 2 : 1;
     std::optional<PassResult<kRms>> carried;  // row r's pass, done during row r - 1's
     std::int64_t r = first;
-    if (!carry && !kWidenOnce<S, K> && j.residual == nullptr)
+    if (kLockstep && !carry && !kWidenOnce<S, K> && j.residual == nullptr)
       for (; r + kLockstepRows <= last; r += kLockstepRows) rows_in_lockstep<kRms, kPacked>(j, r);
     for (; r < last; ++r) {
       Carry<kRms> c;

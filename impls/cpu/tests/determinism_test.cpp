@@ -90,8 +90,9 @@ TEST_CASE("a row's or sample's result does not depend on its batch", "[determini
       {"in nchw streamed", NC_OP_INSTANCE_NORM, {10, 32, 14000}, NC_LAYOUT_NCHW, 1},
       {"rms", NC_OP_RMS_NORM, {150, 777}, NC_LAYOUT_NCHW, 1},
       // f32 rows too long for two to fit in half of L1 are normalized four
-      // side by side (rows_in_lockstep) in a big batch and one by one in the
-      // batch of three; 4100 columns leave a vector and a scalar tail.
+      // side by side (rows_in_lockstep, the 64-byte builds: on AVX-512
+      // machines) in a big batch and one by one in the batch of three;
+      // 4100 columns leave a vector and a scalar tail.
       {"ln long rows", NC_OP_LAYER_NORM, {40, 4100}, NC_LAYOUT_NCHW, 1},
       {"rms long rows", NC_OP_RMS_NORM, {40, 4100}, NC_LAYOUT_NCHW, 1},
       {"gn nchw", NC_OP_GROUP_NORM, {12, 8, 999}, NC_LAYOUT_NCHW, 4},

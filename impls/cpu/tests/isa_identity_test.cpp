@@ -112,7 +112,8 @@ TEST_CASE("the builds agree where outputs are streamed, at every row alignment",
   // >= 16 MiB of forward output streams (x and y: a 32 MiB working set,
   // should_stream); rows of 4104 bf16 (8208 bytes) start at every residue
   // mod 64, so the 64-byte streaming store and the 16-byte ones both run.
-  // 4104 f32 columns go four rows in lockstep. Shorter rows (two fit in
+  // 4104 f32 columns go four rows in lockstep in the 64-byte builds and
+  // one by one in the portable build (kLockstep). Shorter rows (two fit in
   // half of L1) take the carried one-row path, whose f32 stores are
   // wput_line's: 1028 f32 columns (4112 bytes) and 1032 bf16 (2064) start
   // at every residue mod 64 too.
