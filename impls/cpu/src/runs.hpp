@@ -172,7 +172,9 @@ struct Block {
 template <class K, class S>
 NC_INLINE Block<S, K> wload_block(const S* p) {
   using W = Wide<compute_t<S>, K>;
-  if constexpr (std::is_same_v<S, bf16_t>) {
+  if constexpr (std::is_same_v<S, bf16_t> && std::is_same_v<W, Halves>) {
+    return load_pair_halves_as<Block<S, K>>(p);  // no WidePair copied: see load_pair_halves_as
+  } else if constexpr (std::is_same_v<S, bf16_t>) {
     const auto pair = wload_pair<W>(p);
     return {pair.even, pair.odd};
   } else {

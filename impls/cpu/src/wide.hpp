@@ -181,8 +181,7 @@ struct WidePair {
 template <class W>
 NC_INLINE WidePair<W> wload_pair(const bf16_t* p) {
   if constexpr (std::is_same_v<W, Halves>) {
-    const auto v = load_pair_halves(p);
-    return {v.even, v.odd};
+    return load_pair_halves_as<WidePair<W>>(p);
   } else {
     const auto v = vload_pair(p);
     return {v.even, v.odd};

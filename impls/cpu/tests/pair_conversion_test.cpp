@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../src/runs.hpp"
 #include "../src/simd.hpp"
 #include "normcheck/numeric/fast_float16.hpp"
 #include "normcheck/numeric/float16.hpp"
@@ -52,6 +53,36 @@ TEST_CASE("vload_pair widens 32 bf16 values into their even and odd elements exa
       REQUIRE(std::bit_cast<std::uint32_t>(odd[i]) ==
               std::bit_cast<std::uint32_t>(numeric::bf16_to_f32(h[2 * i + 1])));
     }
+  }
+}
+
+TEST_CASE("the Halves pair loads give vload_pair's lanes, halves in lane order") {
+  // load_pair_halves_as builds each pair type straight from the words (for
+  // GCC's sake); every one must hold lanes 0-7 in lo and 8-15 in hi.
+  const auto halves_lanes = [](const cpu::Halves& v) {
+    std::array<float, kLanes> a{};
+    std::memcpy(a.data(), &v.lo, sizeof v.lo);
+    std::memcpy(a.data() + kLanes / 2, &v.hi, sizeof v.hi);
+    return a;
+  };
+  const auto same_bits = [](const std::array<float, kLanes>& a, const std::array<float, kLanes>& b) {
+    return std::memcmp(a.data(), b.data(), sizeof a) == 0;
+  };
+  for (std::uint32_t first = 0; first < 65536; first += 2 * kLanes) {
+    std::array<std::uint16_t, 2 * kLanes> h{};
+    for (int k = 0; k < 2 * kLanes; ++k)
+      h[std::size_t(k)] = std::uint16_t((first + 7 * std::uint32_t(k)) & 0xffffu);
+    const auto* p = reinterpret_cast<const cpu::bf16_t*>(h.data());
+    const auto want = cpu::vload_pair(p);
+    const auto pair = cpu::load_pair_halves(p);
+    const auto wide = cpu::wload_pair<cpu::Halves>(p);
+    const auto block = cpu::wload_block<cpu::Kit32>(p);
+    REQUIRE(same_bits(halves_lanes(pair.even), lanes(want.even)));
+    REQUIRE(same_bits(halves_lanes(pair.odd), lanes(want.odd)));
+    REQUIRE(same_bits(halves_lanes(wide.even), lanes(want.even)));
+    REQUIRE(same_bits(halves_lanes(wide.odd), lanes(want.odd)));
+    REQUIRE(same_bits(halves_lanes(block.v0), lanes(want.even)));
+    REQUIRE(same_bits(halves_lanes(block.v1), lanes(want.odd)));
   }
 }
 
