@@ -109,7 +109,7 @@ struct PairHalves {
 // PairHalves, WidePair, Block) rather than copied member by member from a
 // PairHalves: GCC 12 did not break such nested copies of Halves up into
 // registers and moved each 32-byte half through the stack and general
-// registers (bn / gn bf16 NCHW forwards, AVX2 clone: 0.63 / 0.74 of the
+// registers (bn / gn bf16 NCHW forwards, AVX2 clone: 0.61 / 0.65 of the
 // time without the copies; reports/perf.md, issue 17, session 21).
 template <class R>
 NC_INLINE R load_pair_halves_as(const bf16_t* p) {

@@ -147,7 +147,7 @@ struct RowForward {
   // where it was measured (Zen 5). On a Zen 3 VM (AVX2, the portable
   // build, 32 KiB L1d, 512 KiB L2) the same four rows side by side took
   // 1.7x the time of one row at a time: ln / rms f32 8192x4096 forwards
-  // 0.59 of the time without it (per round 0.56-0.73; reports/perf.md,
+  // took 0.56-0.59 of the time without it in three runs (reports/perf.md,
   // issue 17, session 21). The kit stands for the machine class here; a
   // machine without AVX-512 on which the lockstep pays has not been seen.
   static constexpr bool kLockstep = !std::is_same_v<typename K::f32, Halves>;

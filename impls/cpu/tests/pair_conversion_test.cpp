@@ -65,7 +65,8 @@ TEST_CASE("the Halves pair loads give vload_pair's lanes, halves in lane order")
     std::memcpy(a.data() + kLanes / 2, &v.hi, sizeof v.hi);
     return a;
   };
-  const auto same_bits = [](const std::array<float, kLanes>& a, const std::array<float, kLanes>& b) {
+  const auto same_bits = [](const std::array<float, kLanes>& a,
+                            const std::array<float, kLanes>& b) {
     return std::memcmp(a.data(), b.data(), sizeof a) == 0;
   };
   for (std::uint32_t first = 0; first < 65536; first += 2 * kLanes) {
