@@ -42,8 +42,7 @@ constexpr std::int64_t kLockstepRows = 4;
 // time of widening once on the backwards, 0.71-0.92 on three of the four
 // forwards (reports/perf.md, issue 17).
 template <class S, class K>
-inline constexpr bool kWidenOnce =
-    std::conjunction_v<std::is_same<S, f16_t>, std::is_same<typename K::f32, Halves>>;
+inline constexpr bool kWidenOnce = std::is_same_v<S, f16_t> && !kVector64<K>;
 
 template <class K, class S>
 NC_INLINE void widen_run(const S* p, float* out, std::int64_t n) {
@@ -150,7 +149,7 @@ struct RowForward {
   // took 0.56-0.59 of the time without it in three runs (reports/perf.md,
   // issue 17, session 21). The kit stands for the machine class here; a
   // machine without AVX-512 on which the lockstep pays has not been seen.
-  static constexpr bool kLockstep = !std::is_same_v<typename K::f32, Halves>;
+  static constexpr bool kLockstep = kVector64<K>;
   template <bool kRms, bool kPacked>
   static NC_INLINE void rows(const RowForwardJob& j, std::int64_t first, std::int64_t last,
                              float* wide) {
@@ -380,7 +379,7 @@ struct RowBackward {
   // has 16): the first pass then reads and writes the dgamma/dbeta
   // partials once per two rows. Each column still gets row r's
   // contribution and then row r + 1's, so the bits are those of single rows.
-  static constexpr bool kPairRows = !std::is_same_v<typename K::f32, Halves> && !kWidenOnce<S, K>;
+  static constexpr bool kPairRows = kVector64<K> && !kWidenOnce<S, K>;
 
   static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
     LineVector<float> wide(kWidenOnce<S, K> ? std::size_t(2 * j.cols) : 0);

@@ -50,8 +50,7 @@ struct NativeVectorLane : VectorLane {};
 template <class S, class K = Kit32, class F>
 NC_INLINE void each_storage_channel(std::int64_t channels, F&& f, std::int64_t first = 0) {
   using T = compute_t<S>;
-  using Lane =
-      std::conditional_t<std::is_same_v<typename K::f32, Halves>, VectorLane, NativeVectorLane>;
+  using Lane = std::conditional_t<kVector64<K>, NativeVectorLane, VectorLane>;
   std::int64_t c = first;
   if constexpr (std::is_same_v<S, bf16_t>)
     for (; c + kPairChannels <= channels; c += kPairChannels) f(c, PairLane{});

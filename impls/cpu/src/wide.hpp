@@ -47,6 +47,9 @@ struct Kit64Bf16 {
   using tile = Vec<float>;
   static constexpr bool native_bf16 = true;
 };
+// Whether kit K holds 16 lanes in one 64-byte vector: the AVX-512 builds.
+template <class K>
+inline constexpr bool kVector64 = !std::is_same_v<typename K::f32, Halves>;
 
 template <class T, class K>
 struct WideOf {
