@@ -115,14 +115,38 @@ NC_INLINE R load_pair_halves_as(const bf16_t* p) {
           {std::bit_cast<F8>(w0 & 0xffff0000u), std::bit_cast<F8>(w1 & 0xffff0000u)}};
 }
 
+// Whether a lane of a or b is NaN: their unordered lanes, folded from 8 to
+// 4 and read as sign bits by movmskps (SSE: every clone has it).
+NC_INLINE bool any_nan(F8 a, F8 b) {
+  typedef std::int32_t I4 __attribute__((vector_size(16)));
+  const auto unordered = (a != a) | (b != b);
+  const I4 folded = __builtin_shufflevector(unordered, unordered, 0, 1, 2, 3) |
+                    __builtin_shufflevector(unordered, unordered, 4, 5, 6, 7);
+  return _mm_movemask_ps(std::bit_cast<__m128>(folded)) != 0;
+}
+// 16 bf16 values from their even and odd elements (vput_pair's packing).
+// AVX2 has no bf16 conversion, and pack_pair's integer rounding spends
+// more than half of its operations on NaN (a mask and a select per
+// vector); one test per pair of vectors and, where a lane is NaN, a
+// rarely taken branch to pack_pair gives the same bits (reports/perf.md,
+// issue 17, session 22).
+NC_INLINE U8 pack_pair8(F8 even, F8 odd) {
+  if (__builtin_expect(any_nan(even, odd), 0)) return pack_pair(even, odd);
+  return pack_pair_no_nan(even, odd);
+}
 // Stores 16 values, rounded to the storage type as vstore does.
 NC_INLINE void put_halves(float* p, Halves v, bool stream) {
   put8(p, v.lo, stream);
   put8(p + 8, v.hi, stream);
 }
 NC_INLINE void put_halves(bf16_t* p, Halves v, bool stream) {
-  put_half_bits8(p, bf16_in_high_half(v.lo) >> 16, stream);
-  put_half_bits8(p + 8, bf16_in_high_half(v.hi) >> 16, stream);
+  if (__builtin_expect(any_nan(v.lo, v.hi), 0)) {  // see pack_pair8
+    put_half_bits8(p, bf16_in_high_half(v.lo) >> 16, stream);
+    put_half_bits8(p + 8, bf16_in_high_half(v.hi) >> 16, stream);
+  } else {
+    put_half_bits8(p, bf16_rounded_in_high_half(v.lo) >> 16, stream);
+    put_half_bits8(p + 8, bf16_rounded_in_high_half(v.hi) >> 16, stream);
+  }
 }
 NC_INLINE void put_halves(f16_t* p, Halves v, bool stream) {
   put_half_bits8(p, f32_to_f16_bits(v.lo), stream);
@@ -130,8 +154,8 @@ NC_INLINE void put_halves(f16_t* p, Halves v, bool stream) {
 }
 // 32 bf16 values from their even and odd elements (vput_pair).
 NC_INLINE void put_pair_halves(bf16_t* p, Halves even, Halves odd, bool stream) {
-  put_words8(p, pack_pair(even.lo, odd.lo), stream);
-  put_words8(p + 16, pack_pair(even.hi, odd.hi), stream);
+  put_words8(p, pack_pair8(even.lo, odd.lo), stream);
+  put_words8(p + 16, pack_pair8(even.hi, odd.hi), stream);
 }
 
 }  // namespace normcheck::cpu

@@ -239,13 +239,20 @@ NC_INLINE PairF32 vload_pair(const bf16_t* p) {
 }
 // f32 -> bf16 rounded to nearest even, NaN made quiet, as
 // numeric::fast::f32_to_bf16_bits, but left in the high half of the word.
+// The rounding alone, right for every lane that is not NaN (a NaN's
+// payload carries into its exponent): callers that know there is none.
+template <class V>
+NC_INLINE typename BitsOf<V>::type bf16_rounded_in_high_half(V f) {
+  using B = typename BitsOf<V>::type;
+  const auto u = std::bit_cast<B>(f);
+  return u + 0x7fffu + ((u >> 16) & 1u);
+}
 template <class V>
 NC_INLINE typename BitsOf<V>::type bf16_in_high_half(V f) {
   using B = typename BitsOf<V>::type;
   const auto u = std::bit_cast<B>(f);
-  const B rounded = u + 0x7fffu + ((u >> 16) & 1u);
   const B nan = mask_if_negative(0x7f800000u - (u & 0x7fffffffu));
-  return select_bits(nan, u | 0x00400000u, rounded);  // NaN: quiet, payload kept
+  return select_bits(nan, u | 0x00400000u, bf16_rounded_in_high_half(f));  // NaN: quiet, payload kept
 }
 NC_INLINE Bits f32_to_bf16_bits(Vec<float> f) {
   return bf16_in_high_half(f) >> 16;
@@ -253,6 +260,11 @@ NC_INLINE Bits f32_to_bf16_bits(Vec<float> f) {
 template <class V>
 NC_INLINE typename BitsOf<V>::type pack_pair(V even, V odd) {
   return (bf16_in_high_half(even) >> 16) | (bf16_in_high_half(odd) & 0xffff0000u);
+}
+// pack_pair of lanes none of which is NaN.
+template <class V>
+NC_INLINE typename BitsOf<V>::type pack_pair_no_nan(V even, V odd) {
+  return (bf16_rounded_in_high_half(even) >> 16) | (bf16_rounded_in_high_half(odd) & 0xffff0000u);
 }
 
 // Non-temporal (streaming) stores, for outputs far larger than the caches:

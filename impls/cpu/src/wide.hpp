@@ -217,7 +217,7 @@ NC_INLINE Bits native_pack_pair(Vec<float> even, Vec<float> odd) {
 // 8-lane vectors, 32 from two of 16 lanes.
 template <class K>
 NC_INLINE void wput_pair(bf16_t* p, F8 even, F8 odd, bool stream) {
-  put_words8(p, pack_pair(even, odd), stream);
+  put_words8(p, pack_pair8(even, odd), stream);
 }
 template <class K>
 NC_INLINE void wput_pair(bf16_t* p, Halves even, Halves odd, bool stream) {

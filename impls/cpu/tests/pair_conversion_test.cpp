@@ -12,6 +12,7 @@
 #include <cstring>
 #include <vector>
 
+#include "../src/native.hpp"
 #include "../src/runs.hpp"
 #include "../src/simd.hpp"
 #include "normcheck/numeric/fast_float16.hpp"
@@ -106,6 +107,88 @@ TEST_CASE("pack_pair rounds to nearest even, keeps NaN, and interleaves even and
         REQUIRE(out[2 * i + 1] == numeric::f32_to_bf16(std::bit_cast<float>(odd[i])));
       }
     }
+}
+
+// pack_pair8 (native.hpp) skips pack_pair's NaN select unless a lane is
+// NaN; it must give pack_pair's words in every case, in the clone this CPU
+// picks (AVX2 here: the compare and movmskps lowering). Tolerance: none.
+namespace {
+
+NC_SIMD_CLONES void pack8_each(const float* even, const float* odd, std::uint32_t* out,
+                               std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += 8) {
+    const auto w = cpu::pack_pair8(cpu::load8(even + i), cpu::load8(odd + i));
+    std::memcpy(out + i, &w, sizeof w);
+  }
+}
+NC_SIMD_CLONES void put_pairs(const float* even, const float* odd, cpu::bf16_t* out,
+                              std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes)
+    cpu::put_pair_halves(out + 2 * i, cpu::load_halves(even + i), cpu::load_halves(odd + i),
+                         false);
+}
+NC_SIMD_CLONES void put_each(const float* in, cpu::bf16_t* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes)
+    cpu::put_halves(out + i, cpu::load_halves(in + i), false);
+}
+std::vector<std::uint32_t> pack_pair_words(const std::vector<float>& even,
+                                           const std::vector<float>& odd) {
+  std::vector<std::uint32_t> words(even.size());
+  for (std::size_t i = 0; i < even.size(); i += kLanes) {
+    std::array<std::uint32_t, kLanes> e{}, o{};
+    std::memcpy(e.data(), &even[i], sizeof e);
+    std::memcpy(o.data(), &odd[i], sizeof o);
+    const auto w = cpu::pack_pair(vec_of(e), vec_of(o));
+    std::memcpy(&words[i], &w, sizeof w);
+  }
+  return words;
+}
+
+}  // namespace
+
+TEST_CASE("pack_pair8, put_pair_halves and put_halves round as pack_pair, NaN lanes or none") {
+  std::vector<float> even = cpu::testing::rounding_cases(), odd(even.size());
+  // odd: the same cases rotated by 3 lanes, so NaN and finite lanes mix
+  // unevenly between the two vectors.
+  for (std::size_t i = 0; i < even.size(); ++i) odd[i] = even[(i + 3) % even.size()];
+  // One NaN (signalling, then quiet with a payload) in each single lane of
+  // otherwise finite blocks: the branch must see every lane. Rounded
+  // without the NaN select, 0x7f800001 would come out as infinity.
+  for (const std::uint32_t nan : {0x7f800001u, 0xffc12345u})
+    for (std::size_t lane = 0; lane < 2 * kLanes; ++lane) {
+      std::vector<float> e(kLanes), o(kLanes);
+      for (std::size_t k = 0; k < std::size_t(kLanes); ++k) {
+        e[k] = 1.0f + float(k) / 3.0f;
+        o[k] = -2.5f * float(k) + 0.1f;
+      }
+      (lane < std::size_t(kLanes) ? e[lane] : o[lane - kLanes]) = std::bit_cast<float>(nan);
+      even.insert(even.end(), e.begin(), e.end());
+      odd.insert(odd.end(), o.begin(), o.end());
+    }
+  const auto n = std::int64_t(even.size());
+  const auto want = pack_pair_words(even, odd);
+  std::vector<std::uint32_t> got(even.size());
+  pack8_each(even.data(), odd.data(), got.data(), n);
+  std::vector<cpu::bf16_t> stored(2 * even.size());
+  put_pairs(even.data(), odd.data(), stored.data(), n);
+  std::vector<cpu::bf16_t> singles(even.size());
+  put_each(odd.data(), singles.data(), n);
+  std::size_t mismatched = 0, stored_mismatched = 0, single_mismatched = 0, quieted = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    mismatched += got[i] != want[i];
+    std::uint32_t w = 0;
+    std::memcpy(&w, &stored[2 * i], sizeof w);
+    stored_mismatched += w != want[i];
+    std::uint16_t h = 0;
+    std::memcpy(&h, &singles[i], sizeof h);
+    single_mismatched += h != (want[i] >> 16);
+    quieted += (want[i] & 0xffffu) == 0x7fc0u || (want[i] >> 16) == 0x7fc0u;
+  }
+  CHECK(mismatched == 0);
+  CHECK(stored_mismatched == 0);
+  CHECK(single_mismatched == 0);
+  // The single-NaN blocks are there: each one's signalling NaN quieted.
+  CHECK(quieted >= std::size_t(2 * kLanes));
 }
 
 // The kernels' vector conversions, run in the clone this CPU picks (the
