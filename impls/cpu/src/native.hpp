@@ -108,11 +108,17 @@ NC_INLINE Halves load_halves(const f16_t* p) {
 // each 32-byte half through the stack and general registers (bn / gn
 // bf16 NCHW forwards, AVX2 clone: 0.61 / 0.65 of the time without the
 // copies; reports/perf.md, issue 17, session 21).
+// The even and the odd elements of 16 bf16 values loaded as 8 words.
+NC_INLINE F8 bf16_even8(U8 w) {
+  return std::bit_cast<F8>(w << 16);
+}
+NC_INLINE F8 bf16_odd8(U8 w) {
+  return std::bit_cast<F8>(w & 0xffff0000u);
+}
 template <class R>
 NC_INLINE R load_pair_halves_as(const bf16_t* p) {
   const U8 w0 = load_words8(p), w1 = load_words8(p + 16);
-  return {{std::bit_cast<F8>(w0 << 16), std::bit_cast<F8>(w1 << 16)},
-          {std::bit_cast<F8>(w0 & 0xffff0000u), std::bit_cast<F8>(w1 & 0xffff0000u)}};
+  return {{bf16_even8(w0), bf16_even8(w1)}, {bf16_odd8(w0), bf16_odd8(w1)}};
 }
 
 // Whether a lane of a or b is NaN: their unordered lanes, folded from 8 to

@@ -430,16 +430,41 @@ struct RowBackward {
     const T mean = mean_of(j, r), rstd = rstd_of(j, r);
     const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
     W sg = wsplat<W>(T(0)), sgd = sg;
-    // One vector of x and dy whose per-column values sit at `at`.
+    // One vector of x and dy whose per-column values sit at `at`, into the
+    // sums s and sd (sg and sgd, or one half of each: see below).
+    const auto accumulate_into = [&](std::int64_t at, auto xv, auto dyv, auto m, auto rs, auto& s,
+                                     auto& sd) NC_LAMBDA {
+      using V = decltype(xv);
+      const V d = xv - m, g = wload<V>(gamma + at) * dyv;
+      s += g;
+      sd += g * d;
+      if (dgamma != nullptr) wput(dgamma + at, wload<V>(dgamma + at) + dyv * (d * rs), false);
+      if (dbeta != nullptr) wput(dbeta + at, wload<V>(dbeta + at) + dyv, false);
+    };
     const auto accumulate = [&](std::int64_t at, W xv, W dyv) NC_LAMBDA {
-      const W d = xv - vm, g = wload<W>(gamma + at) * dyv;
-      sg += g;
-      sgd += g * d;
-      if (dgamma != nullptr) wput(dgamma + at, wload<W>(dgamma + at) + dyv * (d * vr), false);
-      if (dbeta != nullptr) wput(dbeta + at, wload<W>(dbeta + at) + dyv, false);
+      accumulate_into(at, xv, dyv, vm, vr, sg, sgd);
     };
     std::int64_t i = 0;
-    if constexpr (std::is_same_v<S, bf16_t>)
+    if constexpr (std::is_same_v<S, bf16_t> && std::is_same_v<W, Halves>)
+      // Kit32 a 16-value word of x and of dy at a time, lanes 0-7 of every
+      // sum, then lanes 8-15: the same operations per lane in the same
+      // order as the pair loop below. Loading whole pairs first kept eight
+      // vectors live with the sums, and GCC 12 kept sgd on the stack in the
+      // AVX2 clone (16 registers), a store and a reload in its chain every
+      // block (bf16 backwards 0.92-0.96 of the time without it, same bits:
+      // reports/perf.md, issue 17, session 22).
+      for (; i + 2 * L <= n; i += 2 * L) {
+        const auto word = [&](std::int64_t h, F8& s, F8& sd) NC_LAMBDA {
+          const U8 xw = load_words8(x + i + 16 * h), dw = load_words8(dy + i + 16 * h);
+          const std::int64_t at = i + 8 * h;
+          const F8 m = vm.lo, rs = vr.lo;  // splats: both halves alike
+          accumulate_into(at, bf16_even8(xw), bf16_even8(dw), m, rs, s, sd);
+          accumulate_into(at + L, bf16_odd8(xw), bf16_odd8(dw), m, rs, s, sd);
+        };
+        word(0, sg.lo, sgd.lo);
+        word(1, sg.hi, sgd.hi);
+      }
+    else if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // per-column arrays in pair order
         const auto xv = wload_pair<W>(x + i), dyv = wload_pair<W>(dy + i);
         accumulate(i, xv.even, dyv.even);

@@ -107,7 +107,9 @@ NC_INLINE void native_put_f16(f16_t* p, Vec<float> v, bool stream) {
 // The kLanes values at p in the compute type.
 template <class W, class S>
 NC_INLINE W wload(const S* p) {
-  if constexpr (std::is_same_v<W, Halves>)
+  if constexpr (std::is_same_v<W, F8>)
+    return load8(p);  // f32 only: half of a Halves
+  else if constexpr (std::is_same_v<W, Halves>)
     return load_halves(p);
   else if constexpr (std::is_same_v<S, f16_t>)
     return native_load_f16(p);  // W is Vec<float>: only the 64-byte builds
@@ -137,6 +139,9 @@ NC_INLINE void wput(S* p, Vec<compute_t<S>> v, bool stream) {
 template <class S>
 NC_INLINE void wput(S* p, Halves v, bool stream) {
   put_halves(p, v, stream);
+}
+NC_INLINE void wput(float* p, F8 v, bool stream) {
+  put8(p, v, stream);
 }
 
 // A 64-byte vector of the 64-byte builds streamed as one store where p
