@@ -30,6 +30,20 @@ using namespace support;
 namespace {
 
 constexpr std::int64_t kRowBlock = 64;
+
+// Rows of at least 16 KiB (f32 4096 columns) fetch the next row half
+// during each of their two passes instead of all of it during the second:
+// the first pass (the forward's statistics, the backward's sums) otherwise
+// runs with nothing in flight. On the Zen 3 machine ln / rms f32 8192x4096
+// forwards took 0.82-0.95 of the time, backwards 0.90-0.93; rows of 768
+// f32 columns ran 1.02-1.07 slower (half a row ahead is too short a
+// distance), bf16 4096 columns 0.95-1.03 (reports/perf.md, issue 17,
+// session 22). Timing only: the arithmetic is the same.
+constexpr std::int64_t kSplitAheadBytes = 16 << 10;
+template <class S>
+constexpr bool splits_ahead(std::int64_t cols) {
+  return cols * std::int64_t(sizeof(S)) >= kSplitAheadBytes;
+}
 // Rows normalized side by side where rows are not carried (rows_in_lockstep).
 constexpr std::int64_t kLockstepRows = 4;
 
@@ -201,9 +215,11 @@ struct RowForward {
     const S* ahead = ahead_row < j.rows ? x + ahead_row * n : src;
     if constexpr (kWidenOnce<S, K>) {
       widen_run<K>(src, wide, n);
-      normalize<kRms, kPacked>(j, r, static_cast<const float*>(wide), ahead, carried, carry);
+      normalize<kRms, kPacked>(j, r, static_cast<const float*>(wide), ahead, carried, carry, false);
     } else {
-      normalize<kRms, kPacked>(j, r, src, ahead, carried, carry);
+      const bool split = splits_ahead<S>(n) && carried == nullptr && carry.next == nullptr &&
+                         j.residual == nullptr && n % (2 * L) == 0 && n <= kMomentsChunk;
+      normalize<kRms, kPacked>(j, r, src, ahead, carried, carry, split);
     }
   }
 
@@ -212,16 +228,45 @@ struct RowForward {
   // carried pass where given; also stored as its saved statistics.
   template <bool kRms, class R>
   static NC_INLINE std::pair<T, T> statistics(const RowForwardJob& j, std::int64_t r, const R* src,
-                                              const PassResult<kRms>* carried) {
+                                              const PassResult<kRms>* carried,
+                                              const S* split_ahead = nullptr) {
     const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
     if constexpr (kRms) {
-      const T squares = carried != nullptr ? *carried : run_sum_squares<K>(src, n);
+      T squares;
+      if constexpr (std::is_same_v<R, S>) {
+        if (split_ahead != nullptr) {
+          RunSum<true, K, S> acc;
+          for (std::int64_t i = 0; i < n; i += 2 * L) {
+            prefetch_elements<L>(split_ahead + i / 2, j.ahead);
+            acc.block(src + i);
+          }
+          squares = acc.total();
+        } else {
+          squares = carried != nullptr ? *carried : run_sum_squares<K>(src, n);
+        }
+      } else {
+        squares = carried != nullptr ? *carried : run_sum_squares<K>(src, n);
+      }
       var = double(squares) / double(n);  // the mean square
     } else {
       // Nothing ahead during the moments pass: see row().
-      const auto m = carried != nullptr ? *carried : shifted_moments<K>(src, n, src);
+      Moments<T> m;
+      if constexpr (std::is_same_v<R, S>) {
+        if (split_ahead != nullptr) {
+          RunMoments<K, S> acc{shift_of<K>(src, n)};
+          for (std::int64_t i = 0; i < n; i += 2 * L) {
+            prefetch_elements<L>(split_ahead + i / 2, j.ahead);
+            acc.block(src + i);
+          }
+          m = acc.total_about_shift(n);
+        } else {
+          m = carried != nullptr ? *carried : shifted_moments<K>(src, n, src);
+        }
+      } else {
+        m = carried != nullptr ? *carried : shifted_moments<K>(src, n, src);
+      }
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -296,13 +341,19 @@ struct RowForward {
   template <bool kRms, bool kPacked, class R>
   static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
                                   const S* ahead, const PassResult<kRms>* carried,
-                                  Carry<kRms>& carry) {
+                                  Carry<kRms>& carry, bool split) {
     const std::int64_t n = j.cols;
-    const auto [mean, rstd] = statistics<kRms>(j, r, src, carried);
+    const auto [mean, rstd] = statistics<kRms>(j, r, src, carried, split ? ahead : nullptr);
     S* y = static_cast<S*>(j.y) + r * n;
     const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
     const Params p = params(j);
     std::int64_t i = 0;
+    if (split) {
+      for (; i + 2 * L <= n; i += 2 * L) {
+        prefetch_elements<L>(ahead + n / 2 + i / 2, j.ahead);
+        normalize_block<kPacked, true>(j, p, src, y, i, vm, vr);
+      }
+    }
     for (; i + 2 * L <= n; i += 2 * L) {
       prefetch_elements<2 * L>(ahead + i, j.ahead);
       carry.block(i);
@@ -396,8 +447,13 @@ struct RowBackward {
           dx_pass(j, r, c[0], wide.data(), r + 2);
           dx_pass(j, r + 1, c[1], wide.data(), r + 3);
         }
-      for (; r < last; ++r)
-        dx_pass(j, r, first_pass(j, r, dgamma, dbeta, wide.data()), wide.data(), r + 1);
+      for (; r < last; ++r) {
+        // Row r + 1 fetched half during row r's first pass, half during its
+        // dx pass (see split_prefetch).
+        const bool split = r + 1 < j.rows && splits_ahead<S>(j.cols);
+        const auto c = first_pass(j, r, dgamma, dbeta, wide.data(), split);
+        dx_pass(j, r, c, wide.data(), r + 1, split);
+      }
     }
     if (j.stream) stream_fence();
   }
@@ -421,8 +477,22 @@ struct RowBackward {
   // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
   // contributions. f16: x and dy are widened into `wide` (2 * cols) and read
   // from there by dx_pass (see kWidenOnce).
+  // The lines of the first (part 0) or second half (part 1) of row r +
+  // 1's x and dy, one line of each every 64 bytes of this row's x that a
+  // pass walks: called at each step of a pass over row r with i its element
+  // offset, where 64 / sizeof(S) divides the step.
+  static NC_INLINE void split_prefetch(const RowBackwardJob& j, const S* x, const S* dy,
+                                       std::int64_t i, int part) {
+    const std::int64_t n = j.cols;
+    const std::int64_t b = i * std::int64_t(sizeof(S)) / 2;  // half the bytes walked
+    if (b % 64 != 0) return;
+    const std::int64_t at = part * (n * std::int64_t(sizeof(S)) / 2) + b;
+    prefetch_line(reinterpret_cast<const char*>(x + n) + at, j.ahead);
+    prefetch_line(reinterpret_cast<const char*>(dy + n) + at, j.ahead);
+  }
+
   static NC_INLINE Coefficients first_pass(const RowBackwardJob& j, std::int64_t r, T* dgamma,
-                                           T* dbeta, float* wide) {
+                                           T* dbeta, float* wide, bool split = false) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x) + r * n;
     const S* dy = static_cast<const S*>(j.dy) + r * n;
@@ -454,6 +524,7 @@ struct RowBackward {
       // block (bf16 backwards 0.92-0.96 of the time without it, same bits:
       // reports/perf.md, issue 17, session 22).
       for (; i + 2 * L <= n; i += 2 * L) {
+        if (split) split_prefetch(j, x, dy, i, 0);
         const auto word = [&](std::int64_t h, F8& s, F8& sd) NC_LAMBDA {
           const U8 xw = load_words8(x + i + 16 * h), dw = load_words8(dy + i + 16 * h);
           const std::int64_t at = i + 8 * h;
@@ -466,6 +537,7 @@ struct RowBackward {
       }
     else if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {  // per-column arrays in pair order
+        if (split) split_prefetch(j, x, dy, i, 0);
         const auto xv = wload_pair<W>(x + i), dyv = wload_pair<W>(dy + i);
         accumulate(i, xv.even, dyv.even);
         accumulate(i + L, xv.odd, dyv.odd);
@@ -473,6 +545,7 @@ struct RowBackward {
     [[maybe_unused]] float* wide_x = wide;
     [[maybe_unused]] float* wide_dy = kWidenOnce<S, K> ? wide + n : nullptr;
     for (; i + L <= n; i += L) {
+      if (split) split_prefetch(j, x, dy, i, 0);
       const auto xv = wload<W>(x + i), dyv = wload<W>(dy + i);
       if constexpr (kWidenOnce<S, K>) {
         wput(wide_x + i, xv, false);
@@ -550,7 +623,8 @@ struct RowBackward {
   // dx (and dresidual) of row r from its coefficients. This pass works from
   // L1; row `ahead_row`'s x and dy are fetched meanwhile.
   static NC_INLINE void dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
-                                [[maybe_unused]] const float* wide, std::int64_t ahead_row) {
+                                [[maybe_unused]] const float* wide, std::int64_t ahead_row,
+                                bool split = false) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x) + r * n;
     const S* dy = static_cast<const S*>(j.dy) + r * n;
@@ -567,8 +641,12 @@ struct RowBackward {
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
       for (; i + 2 * L <= n; i += 2 * L) {
-        prefetch_elements<2 * L>(x + next + i, j.ahead);
-        prefetch_elements<2 * L>(dy + next + i, j.ahead);
+        if (split) {
+          split_prefetch(j, x, dy, i, 1);
+        } else {
+          prefetch_elements<2 * L>(x + next + i, j.ahead);
+          prefetch_elements<2 * L>(dy + next + i, j.ahead);
+        }
         const auto xv = wload_pair<W>(x + i), dyv = wload_pair<W>(dy + i);
         const W even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
         wput_pair<K>(dx + i, even, odd, j.stream);
@@ -587,8 +665,12 @@ struct RowBackward {
         return dy;
     }();
     for (; i + L <= n; i += L) {
-      prefetch_line(x + next + i, j.ahead);
-      prefetch_line(dy + next + i, j.ahead);
+      if (split) {
+        split_prefetch(j, x, dy, i, 1);
+      } else {
+        prefetch_line(x + next + i, j.ahead);
+        prefetch_line(dy + next + i, j.ahead);
+      }
       const W out = dx_of(i, wload<W>(read_x + i), wload<W>(read_dy + i));
       wput(dx + i, out, j.stream);
       if (dres != nullptr) wput(dres + i, out, j.stream);

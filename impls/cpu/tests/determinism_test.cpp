@@ -95,6 +95,11 @@ TEST_CASE("a row's or sample's result does not depend on its batch", "[determini
       // 4100 columns leave a vector and a scalar tail.
       {"ln long rows", NC_OP_LAYER_NORM, {40, 4100}, NC_LAYOUT_NCHW, 1},
       {"rms long rows", NC_OP_RMS_NORM, {40, 4100}, NC_LAYOUT_NCHW, 1},
+      // f32 rows of 16 KiB fetch the next row half during each pass
+      // (splits_ahead; the forward only for whole blocks, as 4096 columns
+      // are): every row but a batch's last one.
+      {"ln split fetch", NC_OP_LAYER_NORM, {40, 4096}, NC_LAYOUT_NCHW, 1},
+      {"rms split fetch", NC_OP_RMS_NORM, {40, 4096}, NC_LAYOUT_NCHW, 1},
       {"gn nchw", NC_OP_GROUP_NORM, {12, 8, 999}, NC_LAYOUT_NCHW, 4},
       {"gn nhwc", NC_OP_GROUP_NORM, {12, 999, 8}, NC_LAYOUT_NHWC, 2},
       {"in nhwc", NC_OP_INSTANCE_NORM, {12, 999, 40}, NC_LAYOUT_NHWC, 1},
