@@ -211,7 +211,9 @@ struct RowForward {
     // core could not keep in flight: that pass and the next row's first
     // pass took 48 % of the samples (perf, one thread, 8192x4096), 26 %
     // with the prefetches spread over the normalize pass and its streaming
-    // stores.
+    // stores. Rows of splits_ahead's length issue half of them during the
+    // moments pass, one line per block, and the other half during the
+    // normalize pass (pass_fetching_half).
     const S* ahead = ahead_row < j.rows ? x + ahead_row * n : src;
     if constexpr (kWidenOnce<S, K>) {
       widen_run<K>(src, wide, n);
@@ -228,45 +230,16 @@ struct RowForward {
   // carried pass where given; also stored as its saved statistics.
   template <bool kRms, class R>
   static NC_INLINE std::pair<T, T> statistics(const RowForwardJob& j, std::int64_t r, const R* src,
-                                              const PassResult<kRms>* carried,
-                                              const S* split_ahead = nullptr) {
+                                              const PassResult<kRms>* carried) {
     const std::int64_t n = j.cols;
     T mean = T(0);
     double var = 0.0;
     if constexpr (kRms) {
-      T squares;
-      if constexpr (std::is_same_v<R, S>) {
-        if (split_ahead != nullptr) {
-          RunSum<true, K, S> acc;
-          for (std::int64_t i = 0; i < n; i += 2 * L) {
-            prefetch_elements<L>(split_ahead + i / 2, j.ahead);
-            acc.block(src + i);
-          }
-          squares = acc.total();
-        } else {
-          squares = carried != nullptr ? *carried : run_sum_squares<K>(src, n);
-        }
-      } else {
-        squares = carried != nullptr ? *carried : run_sum_squares<K>(src, n);
-      }
+      const T squares = carried != nullptr ? *carried : run_sum_squares<K>(src, n);
       var = double(squares) / double(n);  // the mean square
     } else {
-      // Nothing ahead during the moments pass: see row().
-      Moments<T> m;
-      if constexpr (std::is_same_v<R, S>) {
-        if (split_ahead != nullptr) {
-          RunMoments<K, S> acc{shift_of<K>(src, n)};
-          for (std::int64_t i = 0; i < n; i += 2 * L) {
-            prefetch_elements<L>(split_ahead + i / 2, j.ahead);
-            acc.block(src + i);
-          }
-          m = acc.total_about_shift(n);
-        } else {
-          m = carried != nullptr ? *carried : shifted_moments<K>(src, n, src);
-        }
-      } else {
-        m = carried != nullptr ? *carried : shifted_moments<K>(src, n, src);
-      }
+      // Nothing ahead during this moments pass: see row().
+      const auto m = carried != nullptr ? *carried : shifted_moments<K>(src, n, src);
       mean = m.mean;
       var = double(m.m2) / double(n);
     }
@@ -337,13 +310,33 @@ struct RowForward {
     }
   }
 
+  // Row src's one pass (splits_ahead: whole blocks only) with the first
+  // half of the row at `ahead` fetched meanwhile, one line per block; its
+  // normalize pass fetches the other half. Carry's accumulators and order,
+  // so the bits of the pass on its own.
+  template <bool kRms>
+  static NC_INLINE PassResult<kRms> pass_fetching_half(const RowForwardJob& j, const S* src,
+                                                       const S* ahead) {
+    const std::int64_t n = j.cols;
+    Carry<kRms> c;
+    c.start(src, n);
+    for (std::int64_t i = 0; i < n; i += 2 * L) {
+      prefetch_elements<L>(ahead + i / 2, j.ahead);
+      c.block(i);
+    }
+    return c.result(n);
+  }
+
   // Moments and y of row r, reading its values from src.
   template <bool kRms, bool kPacked, class R>
   static NC_INLINE void normalize(const RowForwardJob& j, std::int64_t r, const R* src,
                                   const S* ahead, const PassResult<kRms>* carried,
                                   Carry<kRms>& carry, bool split) {
     const std::int64_t n = j.cols;
-    const auto [mean, rstd] = statistics<kRms>(j, r, src, carried, split ? ahead : nullptr);
+    std::optional<PassResult<kRms>> own;  // this row's pass, fetching half of the next row
+    if constexpr (std::is_same_v<R, S>)
+      if (split) own = pass_fetching_half<kRms>(j, src, ahead);
+    const auto [mean, rstd] = statistics<kRms>(j, r, src, own ? &*own : carried);
     S* y = static_cast<S*>(j.y) + r * n;
     const W vm = wsplat<W>(mean), vr = wsplat<W>(rstd);
     const Params p = params(j);
@@ -474,13 +467,10 @@ struct RowBackward {
     return static_cast<const T*>(j.rstd)[r];
   }
 
-  // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
-  // contributions. f16: x and dy are widened into `wide` (2 * cols) and read
-  // from there by dx_pass (see kWidenOnce).
-  // The lines of the first (part 0) or second half (part 1) of row r +
-  // 1's x and dy, one line of each every 64 bytes of this row's x that a
-  // pass walks: called at each step of a pass over row r with i its element
-  // offset, where 64 / sizeof(S) divides the step.
+  // The lines of the first (part 0) or the second half (part 1) of row r +
+  // 1's x and dy, one line of each per 128 bytes of row r's x that a pass
+  // walks: called at each step of a pass over row r, i the step's element
+  // offset, steps of a size that divides 128 bytes (splits_ahead).
   static NC_INLINE void split_prefetch(const RowBackwardJob& j, const S* x, const S* dy,
                                        std::int64_t i, int part) {
     const std::int64_t n = j.cols;
@@ -490,6 +480,11 @@ struct RowBackward {
     prefetch_line(reinterpret_cast<const char*>(x + n) + at, j.ahead);
     prefetch_line(reinterpret_cast<const char*>(dy + n) + at, j.ahead);
   }
+
+  // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
+  // contributions. f16: x and dy are widened into `wide` (2 * cols) and read
+  // from there by dx_pass (see kWidenOnce). split: the first half of row r +
+  // 1 fetched meanwhile.
 
   static NC_INLINE Coefficients first_pass(const RowBackwardJob& j, std::int64_t r, T* dgamma,
                                            T* dbeta, float* wide, bool split = false) {
@@ -621,7 +616,8 @@ struct RowBackward {
   }
 
   // dx (and dresidual) of row r from its coefficients. This pass works from
-  // L1; row `ahead_row`'s x and dy are fetched meanwhile.
+  // L1; row `ahead_row`'s x and dy are fetched meanwhile (split: the second
+  // half of row r + 1's, see split_prefetch).
   static NC_INLINE void dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
                                 [[maybe_unused]] const float* wide, std::int64_t ahead_row,
                                 bool split = false) {
