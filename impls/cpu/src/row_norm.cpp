@@ -485,7 +485,6 @@ struct RowBackward {
   // contributions. f16: x and dy are widened into `wide` (2 * cols) and read
   // from there by dx_pass (see kWidenOnce). split: the first half of row r +
   // 1 fetched meanwhile.
-
   static NC_INLINE Coefficients first_pass(const RowBackwardJob& j, std::int64_t r, T* dgamma,
                                            T* dbeta, float* wide, bool split = false) {
     const std::int64_t n = j.cols;

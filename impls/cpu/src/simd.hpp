@@ -237,22 +237,24 @@ NC_INLINE PairF32 vload_pair(const bf16_t* p) {
   std::memcpy(&w, p, sizeof w);
   return {std::bit_cast<Vec<float>>(w << 16), std::bit_cast<Vec<float>>(w & 0xffff0000u)};
 }
-// f32 -> bf16 rounded to nearest even, NaN made quiet, as
-// numeric::fast::f32_to_bf16_bits, but left in the high half of the word.
-// The rounding alone, right for every lane that is not NaN (a NaN's
-// payload carries into its exponent): callers that know there is none.
+// bf16_in_high_half's rounding alone, right for every lane that is not NaN
+// (a NaN's payload carries into its exponent): callers that know there is
+// none.
 template <class V>
 NC_INLINE typename BitsOf<V>::type bf16_rounded_in_high_half(V f) {
   using B = typename BitsOf<V>::type;
   const auto u = std::bit_cast<B>(f);
   return u + 0x7fffu + ((u >> 16) & 1u);
 }
+// f32 -> bf16 rounded to nearest even, NaN made quiet, as
+// numeric::fast::f32_to_bf16_bits, but left in the high half of the word.
 template <class V>
 NC_INLINE typename BitsOf<V>::type bf16_in_high_half(V f) {
   using B = typename BitsOf<V>::type;
   const auto u = std::bit_cast<B>(f);
   const B nan = mask_if_negative(0x7f800000u - (u & 0x7fffffffu));
-  return select_bits(nan, u | 0x00400000u, bf16_rounded_in_high_half(f));  // NaN: quiet, payload kept
+  // NaN: quiet, payload kept.
+  return select_bits(nan, u | 0x00400000u, bf16_rounded_in_high_half(f));
 }
 NC_INLINE Bits f32_to_bf16_bits(Vec<float> f) {
   return bf16_in_high_half(f) >> 16;

@@ -124,8 +124,7 @@ NC_SIMD_CLONES void pack8_each(const float* even, const float* odd, std::uint32_
 NC_SIMD_CLONES void put_pairs(const float* even, const float* odd, cpu::bf16_t* out,
                               std::int64_t n) {
   for (std::int64_t i = 0; i < n; i += kLanes)
-    cpu::put_pair_halves(out + 2 * i, cpu::load_halves(even + i), cpu::load_halves(odd + i),
-                         false);
+    cpu::put_pair_halves(out + 2 * i, cpu::load_halves(even + i), cpu::load_halves(odd + i), false);
 }
 NC_SIMD_CLONES void put_each(const float* in, cpu::bf16_t* out, std::int64_t n) {
   for (std::int64_t i = 0; i < n; i += kLanes)
