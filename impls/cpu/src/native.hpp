@@ -101,13 +101,6 @@ NC_INLINE Halves load_halves(const bf16_t* p) {
 NC_INLINE Halves load_halves(const f16_t* p) {
   return {f16_bits_to_f32(load_half_bits8(p)), f16_bits_to_f32(load_half_bits8(p + 8))};
 }
-// 32 bf16 values as their even and odd elements (vload_pair), built
-// straight into the caller's pair type R ({even, odd} of Halves: WidePair,
-// Block) rather than copied member by member from another pair: GCC 12
-// did not break such nested copies of Halves up into registers and moved
-// each 32-byte half through the stack and general registers (bn / gn
-// bf16 NCHW forwards, AVX2 clone: 0.61 / 0.65 of the time without the
-// copies; reports/perf.md, issue 17, session 21).
 // The even and the odd elements of 16 bf16 values loaded as 8 words.
 NC_INLINE F8 bf16_even8(U8 w) {
   return std::bit_cast<F8>(w << 16);
@@ -115,6 +108,13 @@ NC_INLINE F8 bf16_even8(U8 w) {
 NC_INLINE F8 bf16_odd8(U8 w) {
   return std::bit_cast<F8>(w & 0xffff0000u);
 }
+// 32 bf16 values as their even and odd elements (vload_pair), built
+// straight into the caller's pair type R ({even, odd} of Halves: WidePair,
+// Block) rather than copied member by member from another pair: GCC 12
+// did not break such nested copies of Halves up into registers and moved
+// each 32-byte half through the stack and general registers (bn / gn
+// bf16 NCHW forwards, AVX2 clone: 0.61 / 0.65 of the time without the
+// copies; reports/perf.md, issue 17, session 21).
 template <class R>
 NC_INLINE R load_pair_halves_as(const bf16_t* p) {
   const U8 w0 = load_words8(p), w1 = load_words8(p + 16);

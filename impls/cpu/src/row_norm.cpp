@@ -44,6 +44,18 @@ template <class S>
 constexpr bool splits_ahead(std::int64_t cols) {
   return cols * std::int64_t(sizeof(S)) >= kSplitAheadBytes;
 }
+// The split fetch of the row at `next` (n elements): one line of its
+// first (part 0) or second half (part 1) per 128 bytes that a pass over
+// the current row walks. Called at each step of that pass, i the step's
+// element offset, with steps whose size divides 128 bytes.
+template <class S>
+NC_INLINE void fetch_half_row(const S* next, std::int64_t n, std::int64_t i, int part,
+                              PrefetchTo to) {
+  const std::int64_t b = i * std::int64_t(sizeof(S)) / 2;  // half the bytes walked
+  if (b % 64 != 0) return;
+  const std::int64_t half = n * std::int64_t(sizeof(S)) / 2;
+  prefetch_line(reinterpret_cast<const char*>(next) + part * half + b, to);
+}
 // Rows normalized side by side where rows are not carried (rows_in_lockstep).
 constexpr std::int64_t kLockstepRows = 4;
 
@@ -212,7 +224,7 @@ struct RowForward {
     // pass took 48 % of the samples (perf, one thread, 8192x4096), 26 %
     // with the prefetches spread over the normalize pass and its streaming
     // stores. Rows of splits_ahead's length issue half of them during the
-    // moments pass, one line per block, and the other half during the
+    // moments pass, one line per 128 bytes walked, and the other half during the
     // normalize pass (pass_fetching_half).
     const S* ahead = ahead_row < j.rows ? x + ahead_row * n : src;
     if constexpr (kWidenOnce<S, K>) {
@@ -311,7 +323,7 @@ struct RowForward {
   }
 
   // Row src's one pass (splits_ahead: whole blocks only) with the first
-  // half of the row at `ahead` fetched meanwhile, one line per block; its
+  // half of the row at `ahead` fetched meanwhile (fetch_half_row); its
   // normalize pass fetches the other half. Carry's accumulators and order,
   // so the bits of the pass on its own.
   template <bool kRms>
@@ -321,7 +333,7 @@ struct RowForward {
     Carry<kRms> c;
     c.start(src, n);
     for (std::int64_t i = 0; i < n; i += 2 * L) {
-      prefetch_elements<L>(ahead + i / 2, j.ahead);
+      fetch_half_row(ahead, n, i, 0, j.ahead);
       c.block(i);
     }
     return c.result(n);
@@ -343,7 +355,7 @@ struct RowForward {
     std::int64_t i = 0;
     if (split) {
       for (; i + 2 * L <= n; i += 2 * L) {
-        prefetch_elements<L>(ahead + n / 2 + i / 2, j.ahead);
+        fetch_half_row(ahead, n, i, 1, j.ahead);
         normalize_block<kPacked, true>(j, p, src, y, i, vm, vr);
       }
     }
@@ -467,18 +479,11 @@ struct RowBackward {
     return static_cast<const T*>(j.rstd)[r];
   }
 
-  // The lines of the first (part 0) or the second half (part 1) of row r +
-  // 1's x and dy, one line of each per 128 bytes of row r's x that a pass
-  // walks: called at each step of a pass over row r, i the step's element
-  // offset, steps of a size that divides 128 bytes (splits_ahead).
+  // fetch_half_row of row r + 1's x and dy, at step i of a pass over row r.
   static NC_INLINE void split_prefetch(const RowBackwardJob& j, const S* x, const S* dy,
                                        std::int64_t i, int part) {
-    const std::int64_t n = j.cols;
-    const std::int64_t b = i * std::int64_t(sizeof(S)) / 2;  // half the bytes walked
-    if (b % 64 != 0) return;
-    const std::int64_t at = part * (n * std::int64_t(sizeof(S)) / 2) + b;
-    prefetch_line(reinterpret_cast<const char*>(x + n) + at, j.ahead);
-    prefetch_line(reinterpret_cast<const char*>(dy + n) + at, j.ahead);
+    fetch_half_row(x + j.cols, j.cols, i, part, j.ahead);
+    fetch_half_row(dy + j.cols, j.cols, i, part, j.ahead);
   }
 
   // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
