@@ -804,8 +804,13 @@ void forward_rows(const ForwardCall& call) {
   // bf16 gamma and beta only where the f32 ones crowd L1 (ln/rms bf16
   // 8192x4096 forwards 0.87-0.90 of the time); where they fit, the two
   // conversions per pair cost more than they save (8192x768: 1.08-1.12
-  // slower packed).
-  const bool pack = !fits_half_of_l1(rows_bytes + wide_params);
+  // slower packed). Measured with the 64-byte builds (Zen 5); the portable
+  // build widens 8 lanes per operation, not 16, and there the conversions
+  // cost more than the L1 misses they save: on a Zen 3 VM (AVX2, 32 KiB
+  // L1d) ln / rms bf16 4096-column forwards took 0.76-0.92 of the time
+  // with f32 gamma and beta (reports/perf.md, issue 17, session 23).
+  const KernelIsa isa = kernel_isa();
+  const bool pack = isa != KernelIsa::portable && !fits_half_of_l1(rows_bytes + wide_params);
   const auto gamma_bf16 = pack ? packed_params(g.data, gamma_values) : LineVector<bf16_t>{};
   const auto beta_bf16 = pack ? packed_params(g.data, beta_values) : LineVector<bf16_t>{};
   const bool packed = !gamma_bf16.empty() && !beta_bf16.empty();
@@ -829,7 +834,7 @@ void forward_rows(const ForwardCall& call) {
                                         row_bytes),  // x, y (residual, residual_out)
                           prefetch_level(working_set),
                           fits_half_of_l1(2 * row_bytes)};
-  const auto task = kForward.at(kernel_isa());
+  const auto task = kForward.at(isa);
   parallel_for(block_count(g.rows), kRowBlock * std::int64_t(cols),
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
   store_saved(call, mean, rstd);

@@ -10,6 +10,7 @@
 #include <bit>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "../src/native.hpp"
@@ -109,8 +110,8 @@ TEST_CASE("pack_pair rounds to nearest even, keeps NaN, and interleaves even and
     }
 }
 
-// pack_pair8 (native.hpp) skips pack_pair's NaN select unless a lane is
-// NaN; it must give pack_pair's words in every case, in the clone this CPU
+// pack_pair8 (native.hpp) skips pack_pair's NaN select unless a lane may
+// be NaN; it must give pack_pair's words in every case, in the clone this CPU
 // picks (AVX2 here: the compare and movmskps lowering). Tolerance: none.
 namespace {
 
@@ -161,6 +162,23 @@ TEST_CASE("pack_pair8, put_pair_halves and put_halves round as pack_pair, NaN la
         o[k] = -2.5f * float(k) + 0.1f;
       }
       (lane < std::size_t(kLanes) ? e[lane] : o[lane - kLanes]) = std::bit_cast<float>(nan);
+      even.insert(even.end(), e.begin(), e.end());
+      odd.insert(odd.end(), o.begin(), o.end());
+    }
+  // False alarms of the product test (may_be_nan): no NaN, but infinity
+  // meets zero within a pair of vectors (inf * 0) or across them (an
+  // overflowed product times an underflowed one). The exact path then
+  // stores the block, with pack_pair's bits.
+  for (std::size_t lane = 0; lane < 8; ++lane)
+    for (const bool across : {false, true}) {
+      std::vector<float> e(kLanes, 1.5f), o(kLanes, -0.75f);
+      if (across) {  // lane's product in the low 8 lanes overflows, in the high 8 underflows
+        e[lane] = o[lane] = 3e38f;
+        e[lane + 8] = o[lane + 8] = 1e-30f;
+      } else {
+        e[lane] = std::numeric_limits<float>::infinity();
+        o[lane] = 0.0f;
+      }
       even.insert(even.end(), e.begin(), e.end());
       odd.insert(odd.end(), o.begin(), o.end());
     }
