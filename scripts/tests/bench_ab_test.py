@@ -9,9 +9,12 @@ direction with a time for both builds and their ratio, and one state row per
 round plus one after the last, each with the probe's numbers, or, on a CPU
 without AVX-512F, the reason there are none.
 """
+import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 from importlib.machinery import SourceFileLoader
 
 
@@ -71,6 +74,28 @@ def main():
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("not probed (--no-probe)") == 2, run.stdout
+
+    # --fastest: the fastest call of all rounds, said in the footer; the bench's
+    # JSON carries it next to the median, never above it.
+    run = subprocess.run(
+        base + ["--no-probe", "--fastest", "--rounds", "1", "cpu", "--", "--ops", "ln",
+                "--dtypes", "f32", "--reps", "3", "--scale", "256"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "cells are the fastest call of all rounds" in run.stdout, run.stdout
+    assert len([l for l in run.stdout.splitlines() if l.startswith("| layer_norm |")]) == 4
+    with tempfile.TemporaryDirectory() as work:
+        out_json = os.path.join(work, "bench.json")
+        run = subprocess.run(
+            [os.path.join(build, "normcheck"), "bench", "--backend", "cpu", "--ops", "ln",
+             "--dtypes", "f32", "--reps", "3", "--scale", "256", "--json", out_json],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert run.returncode == 0, run.stderr
+        with open(out_json) as f:
+            results = json.load(f)["results"]
+    assert len(results) == 4, results
+    for r in results:
+        assert 0 < r["min_seconds"] <= r["median_seconds"], r
 
     # Bad arguments: one message, exit 2.
     for args, message in [

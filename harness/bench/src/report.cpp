@@ -56,6 +56,7 @@ std::string to_json(const Report& report) {
                         {"bytes", r.workload.bytes}};
     if (r.skipped.empty()) {
       e["median_seconds"] = r.median_seconds;
+      e["min_seconds"] = r.min_seconds;
       e["gbps"] = r.gbps;
       e["percent_of_copy"] = r.percent_of_copy;
     } else {

@@ -68,10 +68,14 @@ struct Buffers {
   }
 };
 
-// Median seconds of `reps` calls after one warm-up call, or the first
-// failure's message.
+struct CallTimes {
+  double median = 0.0, min = 0.0;  // seconds
+};
+
+// Median and fastest seconds of `reps` calls after one warm-up call, or
+// the first failure's message.
 template <class Call>
-double time_calls(int reps, std::string& failure, Call&& call) {
+CallTimes time_calls(int reps, std::string& failure, Call&& call) {
   std::vector<double> seconds;
   for (int r = -1; r < reps; ++r) {
     const auto start = std::chrono::steady_clock::now();
@@ -79,11 +83,11 @@ double time_calls(int reps, std::string& failure, Call&& call) {
     const auto stop = std::chrono::steady_clock::now();
     if (!error.empty()) {
       failure = error;
-      return 0.0;
+      return {};
     }
     if (r >= 0) seconds.push_back(std::chrono::duration<double>(stop - start).count());
   }
-  return median(seconds);
+  return {median(seconds), *std::min_element(seconds.begin(), seconds.end())};
 }
 
 std::string status_text(nc_status status, const char* message) {
@@ -138,18 +142,21 @@ Report run(const Options& options, void (*progress)(const Result&)) {
           const std::string declined =
               status_text(table.supports(&abi, message, sizeof message), message);
           for (std::size_t k = w; k < w + 2; ++k) {
-            Result r{b.name(), workloads[k], 0.0, 0.0, 0.0, declined};
+            Result r{b.name(), workloads[k], 0.0, 0.0, 0.0, 0.0, declined};
             const bool forward = workloads[k].direction == Direction::forward;
             if (r.skipped.empty() && !forward && table.backward == nullptr)
               r.skipped = "no backward()";
+            CallTimes times;
             if (r.skipped.empty())
-              r.median_seconds = time_calls(options.reps, r.skipped, [&] {
+              times = time_calls(options.reps, r.skipped, [&] {
                 const nc_status s =
                     forward ? table.forward(&abi, &buffers.forward, message, sizeof message)
                             : table.backward(&abi, &buffers.backward, message, sizeof message);
                 return status_text(s, message);
               });
             if (r.skipped.empty()) {
+              r.median_seconds = times.median;
+              r.min_seconds = times.min;
               r.gbps = r.workload.bytes / r.median_seconds / 1e9;
               r.percent_of_copy = 100.0 * r.gbps / report.copy.gbps;
             }

@@ -35,7 +35,11 @@ struct Result {
   std::string backend;
   Workload workload;
   double median_seconds = 0.0;
-  double gbps = 0.0;
+  // The fastest of the reps: what the code can do when nothing else on the
+  // machine slows it, steadier than the median on a shared host
+  // (scripts/bench-ab --fastest).
+  double min_seconds = 0.0;
+  double gbps = 0.0;  // from the median
   double percent_of_copy = 0.0;
   std::string skipped;  // non-empty: why there is no number
 };
