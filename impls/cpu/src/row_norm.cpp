@@ -106,7 +106,11 @@ struct RowForward {
   using W = Wide<T, K>;
   static constexpr std::int64_t L = kLanes<T>;
 
-  static NC_INLINE void run(const RowForwardJob& j, std::int64_t begin, std::int64_t end) {
+  static NC_INLINE void run(const RowForwardJob& job, std::int64_t begin, std::int64_t end) {
+    // The job as a local whose address no store can alias: read through
+    // the caller's reference, its flags (stream, ahead) were loaded again
+    // after every store of y (see Params).
+    const RowForwardJob j = job;
     LineVector<float> wide(kWidenOnce<S, K> ? std::size_t(j.cols) : 0);
     const std::int64_t first = begin * kRowBlock, last = std::min(j.rows, end * kRowBlock);
     const bool packed = std::is_same_v<S, bf16_t> && j.gamma_bf16 != nullptr;
@@ -437,7 +441,8 @@ struct RowBackward {
   // contribution and then row r + 1's, so the bits are those of single rows.
   static constexpr bool kPairRows = kVector64<K> && !kWidenOnce<S, K>;
 
-  static NC_INLINE void run(const RowBackwardJob& j, std::int64_t begin, std::int64_t end) {
+  static NC_INLINE void run(const RowBackwardJob& job, std::int64_t begin, std::int64_t end) {
+    const RowBackwardJob j = job;  // see RowForward::run
     LineVector<float> wide(kWidenOnce<S, K> ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
