@@ -136,6 +136,9 @@ NC_INLINE bool any_nan(F8 p) {
 // meeting an underflowed one), a false alarm that takes the exact path.
 // One multiply per pair of vectors instead of a compare and an OR, and
 // one fold and movmskps per store (reports/perf.md, issue 17, session 23).
+// The products can raise the overflow, underflow and invalid status flags
+// where the stored values do not: nothing here reads the flags, and they
+// trap only where a caller unmasks FP exceptions.
 NC_INLINE bool may_be_nan(F8 a, F8 b) {
   return any_nan(a * b);
 }
