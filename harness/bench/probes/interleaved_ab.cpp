@@ -15,25 +15,28 @@
 // pick shapes that stay in cache to compare code.
 //
 // Usage: nc_interleaved_ab [--op ln|rms] [--dir fwd|bwd] [--dtype f32|bf16]
-//          [--rows R] [--cols C] [--rounds N] [--calls K] BACKEND.so ...
+//          [--rows R] [--cols C] [--rounds N] [--calls K] BACKEND ...
+// BACKEND: a plugin .so path (build/backends/libnormcheck_backend_cpu.so;
+// a built-in name only with NORMCHECK_BACKEND_DIR set, since this program
+// lives in build/bench). The problem and tensors are `normcheck bench`'s
+// (bench_problem, Buffers) at the given shape.
 // The thread count is the backend's (NORMCHECK_CPU_THREADS). Exit 2 with
 // one message on a bad option, a backend that does not load, or a call
 // that fails.
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "bench_buffers.hpp"
 #include "median.hpp"
-#include "normcheck/backend.h"
+#include "normcheck/backend/loaded_backend.hpp"
+#include "normcheck/backend/problem_abi.hpp"
+#include "normcheck/bench/workload.hpp"
+#include "normcheck/model/problem.hpp"
 
 namespace {
 
@@ -91,114 +94,41 @@ Options parse(int argc, char** argv) {
     else
       fail("unknown option '" + std::string(a) + "' (--op --dir --dtype --rows --cols --rounds --calls)");
   }
-  if (o.backends.empty()) fail("name at least one backend .so");
+  if (o.backends.empty()) fail("name at least one backend");
   if (o.rows * o.cols > (1l << 28)) fail("--rows x --cols above 2^28 elements");
   return o;
 }
 
-// A host tensor on a 64-byte line, filled with a fixed pseudo-random
-// sequence (the same for every build).
-struct Tensor {
-  std::vector<std::int64_t> shape;
-  std::unique_ptr<std::uint8_t[]> storage;
-  DLTensor t{};
-  Tensor(std::vector<std::int64_t> dims, bool bf16, std::uint32_t seed, float spread)
-      : shape(std::move(dims)) {
-    std::int64_t n = 1;
-    for (const auto d : shape) n *= d;
-    const std::size_t width = bf16 ? 2 : 4;
-    storage = std::make_unique<std::uint8_t[]>(std::size_t(n) * width + 64);
-    auto* p = storage.get() + (64 - reinterpret_cast<std::uintptr_t>(storage.get()) % 64) % 64;
-    for (std::int64_t i = 0; i < n; ++i) {
-      seed = seed * 1664525u + 1013904223u;
-      const float v = (float((seed >> 8) & 0xffffu) / 65536.0f - 0.5f) * spread + 0.25f;
-      std::uint32_t bits;
-      std::memcpy(&bits, &v, 4);
-      if (bf16) {
-        const auto h = std::uint16_t(bits >> 16);  // truncation: any bf16 will do
-        std::memcpy(p + 2 * i, &h, 2);
-      } else {
-        std::memcpy(p + 4 * i, &v, 4);
-      }
-    }
-    t.data = p;
-    t.device = {kDLCPU, 0};
-    t.ndim = int(shape.size());
-    t.dtype = {std::uint8_t(bf16 ? kDLBfloat : kDLFloat), std::uint8_t(8 * width), 1};
-    t.shape = shape.data();
-  }
-};
-
-struct Library {
-  void* handle = nullptr;
-  const nc_backend_v1* table = nullptr;
-  explicit Library(const std::string& path) {
-    handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-    if (handle == nullptr) fail("cannot load '" + path + "': " + dlerror());
-    const auto entry =
-        reinterpret_cast<nc_backend_entry_v1>(dlsym(handle, NORMCHECK_BACKEND_ENTRY_V1));
-    table = entry != nullptr ? entry() : nullptr;
-    if (table == nullptr || table->abi_version != NORMCHECK_BACKEND_ABI_VERSION)
-      fail("'" + path + "' has no normcheck backend table of ABI version " +
-           std::to_string(NORMCHECK_BACKEND_ABI_VERSION));
-  }
-  Library(const Library&) = delete;
-  Library& operator=(const Library&) = delete;
-  ~Library() { dlclose(handle); }
-};
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace normcheck;
   const Options o = parse(argc, argv);
-  std::vector<std::unique_ptr<Library>> libs;
-  for (const auto& path : o.backends) libs.push_back(std::make_unique<Library>(path));
-
-  const bool bf16 = o.dtype == "bf16", ln = o.op == "ln";
-  nc_problem p{};
-  p.struct_size = sizeof p;
-  p.op = ln ? NC_OP_LAYER_NORM : NC_OP_RMS_NORM;
-  p.layout = NC_LAYOUT_NCHW;
-  p.ndim = 2;
-  p.shape[0] = o.rows;
-  p.shape[1] = o.cols;
-  p.norm_axis = 1;
-  p.data_dtype = {std::uint8_t(bf16 ? kDLBfloat : kDLFloat), std::uint8_t(bf16 ? 16 : 32), 1};
-  p.param_dtype = p.data_dtype;
-  p.stats_dtype = {kDLFloat, 32, 1};
-  p.eps = 1e-5;
-  p.mode = NC_MODE_TRAIN;
-  p.flags = std::uint32_t(NC_FLAG_SCALE) | (ln ? std::uint32_t(NC_FLAG_SHIFT) : 0u);
-  Tensor x({o.rows, o.cols}, bf16, 1, 4.0f), y({o.rows, o.cols}, bf16, 2, 1.0f),
-      dy({o.rows, o.cols}, bf16, 3, 1.0f), dx({o.rows, o.cols}, bf16, 4, 1.0f),
-      gamma({o.cols}, bf16, 5, 1.0f), beta({o.cols}, bf16, 6, 1.0f),
-      dgamma({o.cols}, bf16, 7, 1.0f), dbeta({o.cols}, bf16, 8, 1.0f),
-      mean({o.rows}, false, 9, 0.0f), rstd({o.rows}, false, 10, 0.0f);
-  nc_forward_args fa{};
-  fa.x = &x.t;
-  fa.gamma = &gamma.t;
-  fa.beta = ln ? &beta.t : nullptr;
-  fa.y = &y.t;
-  fa.saved_mean = ln ? &mean.t : nullptr;
-  fa.saved_rstd = &rstd.t;
-  nc_backward_args ba{};
-  ba.dy = &dy.t;
-  ba.x = &x.t;
-  ba.gamma = &gamma.t;
-  ba.saved_mean = fa.saved_mean;
-  ba.saved_rstd = &rstd.t;
-  ba.dx = &dx.t;
-  ba.dgamma = &dgamma.t;
-  ba.dbeta = ln ? &dbeta.t : nullptr;
+  std::vector<backend::LoadedBackend> libs;
+  // The problem and tensors of `normcheck bench` (bench_problem, Buffers),
+  // at this shape.
+  model::Problem p = bench::bench_problem(
+      o.op == "ln" ? model::Op::layer_norm : model::Op::rms_norm,
+      o.dtype == "bf16" ? numeric::DType::bf16 : numeric::DType::f32);
+  p.shape = {o.rows, o.cols};
+  try {
+    for (const auto& name : o.backends) libs.push_back(backend::LoadedBackend::load(name));
+    model::validate(p);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+  bench::Buffers buffers(p);
+  const nc_problem abi = backend::to_abi(p);
 
   char message[512] = "";
-  const auto call = [&](const Library& lib, bool forward) {
-    const nc_status s = forward ? lib.table->forward(&p, &fa, message, sizeof message)
-                                : lib.table->backward(&p, &ba, message, sizeof message);
+  const auto call = [&](const backend::LoadedBackend& lib, bool forward) {
+    const nc_status s =
+        forward ? lib.table().forward(&abi, &buffers.forward, message, sizeof message)
+                : lib.table().backward(&abi, &buffers.backward, message, sizeof message);
     if (s != NC_OK) fail("the call failed (status " + std::to_string(int(s)) + "): " + message);
   };
   // The statistics the backward reads, from the first build's forward.
-  call(*libs.front(), true);
+  call(libs.front(), true);
   const bool forward = o.dir == "fwd";
   const std::size_t n = libs.size();
   std::vector<std::vector<double>> fastest(n);  // per build, per round
@@ -208,7 +138,7 @@ int main(int argc, char** argv) {
       double best = 1e300;
       for (long c = 0; c < o.calls; ++c) {
         const auto start = std::chrono::steady_clock::now();
-        call(*libs[k], forward);
+        call(libs[k], forward);
         const auto stop = std::chrono::steady_clock::now();
         best = std::min(best, std::chrono::duration<double, std::micro>(stop - start).count());
       }

@@ -30,9 +30,7 @@ double traffic_bytes(const model::Problem& p, Direction direction) {
   return tensors * elements * data + small;
 }
 
-namespace {
-
-model::Problem base_problem(model::Op op, numeric::DType dtype) {
+model::Problem bench_problem(model::Op op, numeric::DType dtype) {
   model::Problem p;
   p.op = op;
   p.data = dtype;
@@ -43,20 +41,18 @@ model::Problem base_problem(model::Op op, numeric::DType dtype) {
   return p;
 }
 
-}  // namespace
-
 std::vector<Workload> workloads_for(model::Op op, numeric::DType dtype, int scale) {
   std::vector<model::Problem> problems;
   const std::int64_t s = std::max(1, scale);
   if (model::traits(op).row_op) {
     for (std::int64_t cols : {768, 4096}) {
-      auto p = base_problem(op, dtype);
+      auto p = bench_problem(op, dtype);
       p.shape = {std::max<std::int64_t>(1, 8192 / s), cols};
       problems.push_back(p);
     }
   } else {
     for (const auto layout : {model::Layout::nchw, model::Layout::nhwc}) {
-      auto p = base_problem(op, dtype);
+      auto p = bench_problem(op, dtype);
       p.layout = layout;
       const std::int64_t n = std::max<std::int64_t>(2, 32 / s);
       p.shape = layout == model::Layout::nchw ? std::vector<std::int64_t>{n, 256, 28, 28}

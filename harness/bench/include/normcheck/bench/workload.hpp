@@ -34,6 +34,10 @@ struct Workload {
 // training mode. `scale` divides the batch dimension.
 std::vector<Workload> workloads_for(model::Op op, numeric::DType dtype, int scale = 1);
 
+// The problem every workload starts from (training; bf16/f16 with f32
+// statistics; bn tracking running statistics), before its shape is set.
+model::Problem bench_problem(model::Op op, numeric::DType dtype);
+
 // The traffic model above for one problem and direction.
 double traffic_bytes(const model::Problem& p, Direction direction);
 
