@@ -110,10 +110,15 @@ struct PlaneStats {
     if (pl.layout == NC_LAYOUT_NCHW) {
       T* mean = static_cast<T*>(j.mean);
       T* m2 = static_cast<T*>(j.m2);
+      // One pass about the mean of the plane's first values, as layer_norm's
+      // rows (runs.hpp, shift_of: its error bound holds for each chunk of
+      // up to kMomentsChunk values, and so for their merge): the mean's
+      // own pass cost the bf16 forwards 0.80-0.87 of their time
+      // (reports/perf.md, issue 17, session 24).
       for (std::int64_t t = begin; t < end; ++t) {
         const S* plane = x + t * pl.spatial;
-        const auto m = contiguous_moments<K>(plane, pl.spatial,
-                                             t + 1 < pl.tasks() ? plane + pl.spatial : plane);
+        const auto m = shifted_moments<K>(plane, pl.spatial,
+                                          t + 1 < pl.tasks() ? plane + pl.spatial : plane);
         mean[t] = m.mean;
         m2[t] = m.m2;
       }
@@ -186,7 +191,7 @@ struct PlaneStats {
             store_like(one, m2 + c, load_like(one, m2 + c) + d * d);
           },
           tiled);
-    // The corrected two-pass form, as in run_moments.
+    // The corrected two-pass form (see RunMoments).
     each_storage_channel<S, K>(
         C,
         [&](std::int64_t c, auto one) NC_LAMBDA {

@@ -113,7 +113,7 @@ struct RangePrefetch {
 
 // Two-pass moments of the tiled channels [0, tiled) over `rows` rows from
 // p on (row stride C): mean and the corrected m2 = sum(d^2) - (sum d)^2 /
-// rows, d = x - mean (as in run_moments), clamped at zero, per channel in
+// rows, d = x - mean (Chan, Golub & LeVeque's corrected form), clamped at zero, per channel in
 // slot order.
 //
 // The first pass reads the block from memory, so it walks it in address

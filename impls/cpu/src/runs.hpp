@@ -232,18 +232,17 @@ NC_INLINE compute_t<S> run_sum_squares(const S* p, std::int64_t n) {
   return run_sum_of<true, K>(p, n);
 }
 
-// The accumulators of a moments pass about `mean` (centred_moments'
-// second pass, or shifted_moments' only one), fed as RunSum's are (a
-// block, a vector or a scalar at a time) so that another loop can carry
-// them: the layer norm forward does the next row's moments pass during
-// this row's normalize pass. The same lanes and order as a pass of its
+// The accumulators of a moments pass about a shift (shifted_moments' one
+// pass), fed as RunSum's are (a block, a vector or a scalar at a time) so
+// that another loop can carry them: the layer norm forward does the next
+// row's moments pass during this row's normalize pass. The same lanes and order as a pass of its
 // own, so the same bits. The corrected form sum(d^2) - (sum d)^2 / n
 // cancels the error of a mean that is off (Chan, Golub & LeVeque).
 template <class K, class S>
 struct RunMoments {
   using T = compute_t<S>;
   using W = Wide<T, K>;
-  T mean;  // the first-pass mean, or shifted_moments' shift
+  T mean;  // shifted_moments' shift (shift_of)
   W m = wsplat<W>(mean), s0 = wsplat<W>(T(0)), s1 = s0, q0 = s0, q1 = s0;
   T ts = T(0), tq = T(0);
   NC_INLINE void block(const S* p) {
@@ -264,8 +263,7 @@ struct RunMoments {
     ts += d;
     tq += d * d;
   }
-  NC_INLINE Moments<T> total(std::int64_t n) const { return {n, mean, m2_of(n)}; }
-  // total() where `mean` was a shift (shifted_moments): the mean is the
+  // The moments about the shift `mean` (shifted_moments): the mean is the
   // shift plus the mean deviation from it.
   NC_INLINE Moments<T> total_about_shift(std::int64_t n) const {
     return {n, mean + sum_d() / T(n), m2_of(n)};
@@ -296,10 +294,9 @@ NC_INLINE compute_t<S> shift_of(const S* p, std::int64_t n) {
   return run_sum<K>(p, k) / compute_t<S>(k);
 }
 
-// Two-pass moments of a run short enough to stay in L1 between the passes.
-// `ahead` is where the caller reads next (a run at least n long, or p
-// itself): its lines are prefetched during the second pass, which works
-// from L1 (see prefetch_line).
+// A moments pass over a run into `acc`. `ahead` is where the caller reads
+// next (a run at least n long, or p itself): its lines are prefetched
+// during the pass (see prefetch_line).
 template <class K, class S, class A>
 NC_INLINE void moments_pass(RunMoments<K, S>& acc, const S* p, std::int64_t n, const A* ahead) {
   constexpr std::int64_t L = kLanes<compute_t<S>>;
@@ -314,37 +311,15 @@ NC_INLINE void moments_pass(RunMoments<K, S>& acc, const S* p, std::int64_t n, c
   }
   for (; i < n; ++i) acc.scalar(p[i]);
 }
-template <class K = Kit32, class S, class A>
-NC_INLINE Moments<compute_t<S>> centred_moments(const S* p, std::int64_t n, compute_t<S> mean,
-                                                const A* ahead) {
-  RunMoments<K, S> acc{mean};
-  moments_pass(acc, p, n, ahead);
-  return acc.total(n);
-}
-template <class K = Kit32, class S, class A>
-NC_INLINE Moments<compute_t<S>> run_moments(const S* p, std::int64_t n, const A* ahead) {
-  return centred_moments<K>(p, n, run_sum<K>(p, n) / compute_t<S>(n), ahead);
-}
-
-// Moments of a run of any length: L1-sized chunks combined in order.
-// `ahead` (the caller's next run, at least n long, or p) is prefetched chunk
-// by chunk.
-// The chunk: a multiple of 32, so bf16 pairs stay aligned to it.
+// The chunk of shifted_moments: a multiple of 32, so bf16 pairs stay
+// aligned to it, and short enough that shift_of's bound holds for it.
 inline constexpr std::int64_t kMomentsChunk = 4096;
-template <class K = Kit32, class S, class A>
-NC_INLINE Moments<compute_t<S>> contiguous_moments(const S* p, std::int64_t n, const A* ahead) {
-  constexpr std::int64_t chunk = kMomentsChunk;
-  Moments<compute_t<S>> m = run_moments<K>(p, std::min(n, chunk), ahead);
-  for (std::int64_t i = chunk; i < n; i += chunk)
-    m = merge(m, run_moments<K>(p + i, std::min(chunk, n - i), ahead + i));
-  return m;
-}
 
 // Moments in one pass over the run, about the shift_of its first elements
 // (see there for the error), instead of a pass for the mean and one about
-// it: layer_norm's rows, whose normalize pass is then their second read
-// instead of their third. A run longer than kMomentsChunk in chunks
-// combined in order, each about its own shift.
+// it: layer_norm's rows and channels-first planes, whose normalize pass is
+// then their second read instead of their third. A run longer than
+// kMomentsChunk in chunks combined in order, each about its own shift.
 template <class K = Kit32, class S, class A>
 NC_INLINE Moments<compute_t<S>> shifted_moments(const S* p, std::int64_t n, const A* ahead) {
   Moments<compute_t<S>> m;
