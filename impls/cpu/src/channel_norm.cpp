@@ -6,9 +6,9 @@
 //   NHWC: a plane is strided by C; one task per chunk of a sample's spatial
 //         rows (equal chunks of at most kMaxChunkRows), vectorized across
 //         channels. The reductions work in blocks of kRowBlock rows, read
-//         from memory in address order and summed a second time from
-//         L1/L2; block results are combined in block order within the
-//         chunk, and chunk results in chunk order afterwards.
+//         in address order while the next block is fetched; block results
+//         are combined in block order within the chunk, and chunk results
+//         in chunk order afterwards.
 // Planes combine into statistic groups in a fixed order (bn: over n; gn:
 // over the channels of a group; in: a plane is a group), in double. Per
 // sample work never depends on the batch size or the thread split, so
@@ -29,9 +29,11 @@ using namespace support;
 
 namespace {
 
-// 32 rows of 256 f32 channels are 32 KiB: a block is read from memory once
-// and summed a second time from L1/L2 (two-pass moments).
+// 32 rows of 256 f32 channels are 32 KiB, fetched during the block before.
+// The statistics' one pass about a shift per block needs blocks of at most
+// 64 rows (see kBlockShiftRows).
 constexpr std::int64_t kRowBlock = 32;
+static_assert(kRowBlock <= 16 * kBlockShiftRows);
 // A sample's rows go to tasks in equal chunks of at most 32 blocks: enough
 // work per task that the per-(task, channel) results stay small next to the
 // tensor, enough tasks for the threads where images are large, and no short
@@ -131,8 +133,8 @@ struct PlaneStats {
             block_mean.data(), block_m2.data());
   }
 
-  // Moments of every channel over the rows of one chunk: two-pass moments
-  // per block, merged in block order (Chan) in double.
+  // Moments of every channel over the rows of one chunk: each block's
+  // moments about its shift, merged in block order (Chan) in double.
   static NC_INLINE void chunk(const Planes& pl, const S* x, std::int64_t task, double* mean,
                               double* m2, T* block_mean, T* block_m2) {
     const std::int64_t C = pl.channels;
@@ -146,39 +148,39 @@ struct PlaneStats {
                });
   }
 
-  // Two-pass moments of every channel over the rows of one block, which
-  // stays in L1/L2 between the passes: whole tiles of 32 channels by
-  // block_moments (channel_tiles.hpp), the rest (and f16, f64) walked row
-  // by row with per-channel accumulators in `mean`, `m2` and `sum_d`.
-  // Either way each channel is summed over the rows in row order. The next
-  // block (at `ahead`) is fetched meanwhile, so that this block's passes
-  // work from the caches.
+  // Moments of every channel over the rows of one block in one pass about
+  // the mean of its first kBlockShiftRows rows (see block_moments): whole
+  // tiles of 32 channels by block_moments (channel_tiles.hpp), the rest
+  // (and f16, f64) walked row by row with per-channel accumulators in
+  // `mean`, `m2` and `sum_d`. Either way each channel is summed over the
+  // rows in row order. The next block (at `ahead`) is fetched meanwhile.
   static NC_INLINE void block(const S* base, std::int64_t rows, std::int64_t C, const S* ahead,
                               std::int64_t ahead_rows, T* mean, T* m2) {
     const T inv = T(1) / T(rows);
     std::int64_t tiled = 0;
     if constexpr (kHasTiles<S>) {
       tiled = C / kTileChannels * kTileChannels;
-      // Steps of both passes (see block_moments): memory stays busy while
-      // the first pass works from L2 too.
+      // Steps of the pass (see block_moments).
       RangePrefetch prefetch(ahead, ahead_rows * C * std::int64_t(sizeof(S)),
-                             (rows + rows / 4 + rows % 4) * (tiled / kTileChannels));
-      block_moments<K>(base, rows, C, tiled, inv, prefetch, mean, m2);
+                             (rows / 4 + rows % 4) * (tiled / kTileChannels));
+      block_moments<K>(base, rows, C, tiled, prefetch, mean, m2, m2 + C);
     }
     if (tiled == C) return;
     T* sum_d = m2 + C;  // scratch: the caller's arrays hold 2 C
     for (std::int64_t c = tiled; c < C; ++c) mean[c] = m2[c] = sum_d[c] = T(0);
-    for (std::int64_t r = 0; r < rows; ++r)
+    const std::int64_t k_rows = std::min(rows, kBlockShiftRows);
+    for (std::int64_t r = 0; r < k_rows; ++r)
       each_storage_channel<S, K>(
           C,
           [&](std::int64_t c, auto one) NC_LAMBDA {
             store_like(one, mean + c, load_like(one, mean + c) + load_like(one, base + r * C + c));
           },
           tiled);
+    const T inv_k = T(1) / T(k_rows);
     each_storage_channel<S, K>(
         C,
         [&](std::int64_t c, auto one)
-            NC_LAMBDA { store_like(one, mean + c, load_like(one, mean + c) * inv); },
+            NC_LAMBDA { store_like(one, mean + c, load_like(one, mean + c) * inv_k); },
         tiled);
     for (std::int64_t r = 0; r < rows; ++r)
       each_storage_channel<S, K>(
@@ -191,11 +193,12 @@ struct PlaneStats {
             store_like(one, m2 + c, load_like(one, m2 + c) + d * d);
           },
           tiled);
-    // The corrected two-pass form (see RunMoments).
+    // The corrected form about the shift (see RunMoments).
     each_storage_channel<S, K>(
         C,
         [&](std::int64_t c, auto one) NC_LAMBDA {
           const auto sd = load_like(one, sum_d + c);
+          store_like(one, mean + c, load_like(one, mean + c) + sd * inv);
           store_like(one, m2 + c, clamp_like(one, load_like(one, m2 + c) - sd * sd * inv));
         },
         tiled);

@@ -233,30 +233,42 @@ TEST_CASE("layer norm stays within the judge's bound where a row starts far from
   CHECK(max_relative_error(got.saved_mean.values(), exact.saved_mean.values()) < 1e-4);
 }
 
-TEST_CASE("channels-first norms stay within the judge's bound where a plane starts far from its mean",
+TEST_CASE("channel norms stay within the judge's bound where a plane or block starts far from its mean",
           "[agreement]") {
-  // batch, group and instance norm take each NCHW plane's moments in one
-  // pass about the mean of its first 64 values (runs.hpp, shifted_moments),
-  // as layer_norm does its rows. Each plane's first 64 values sit 1000
-  // above the rest: delta^2 / var = (n - 64) / 64 within the plane (11 at
-  // 784 values). 40 values: the shift is the plane's mean; 4100: two
-  // chunks, each about its own shift, merged. A kernel that took the shift
-  // for the mean errs by delta * rstd (up to about 3) here.
+  // batch, group and instance norm take their moments in one pass about a
+  // shift: NCHW planes about the mean of their first 64 values (runs.hpp,
+  // shifted_moments, as layer_norm's rows), NHWC blocks of 32 rows about
+  // the mean of their first 4 rows (channel_tiles.hpp, kBlockShiftRows).
+  // Here those values sit 1000 above the rest (U(-1, 1)), the farthest a
+  // shift can be from the mean: delta^2 / var = (n - k) / k (11 for 784
+  // values a plane, 7 for a block of 32 rows). Bound: see
+  // worst_forward_error_over_bound, n the group's size. NCHW 40 values: the
+  // shift is the plane's mean; 4100: two chunks, each about its own shift,
+  // merged. NHWC: 68 channels (two tiles and 4 walked one by one), 4100
+  // rows: chunks of 820 rows, whose blocks start off the offset rows. A
+  // kernel that took the shift for the mean errs by delta * rstd (up to
+  // about 3) here.
   const nc_op op = GENERATE(NC_OP_BATCH_NORM, NC_OP_GROUP_NORM, NC_OP_INSTANCE_NORM);
+  const nc_layout layout = GENERATE(NC_LAYOUT_NCHW, NC_LAYOUT_NHWC);
   const std::int64_t spatial = GENERATE(40, 784, 4100);
-  INFO("op " << int(op) << " (nc_op), " << spatial << " values a plane");
-  const std::int64_t N = 3, C = 4, G = 2;
-  auto p = make_problem(op, {N, C, spatial}, DType::f32);
+  const bool nchw = layout == NC_LAYOUT_NCHW;
+  INFO("op " << int(op) << " (nc_op), " << (nchw ? "NCHW, " : "NHWC, ") << spatial
+             << " values a plane");
+  const std::int64_t N = 3, C = nchw ? 4 : 68, G = 2;
+  auto p = make_problem(op, nchw ? std::vector<std::int64_t>{N, C, spatial}
+                                 : std::vector<std::int64_t>{N, spatial, C},
+                        DType::f32);
+  p.layout = layout;
   if (op == NC_OP_GROUP_NORM) p.groups = G;
   auto in = random_inputs(p, 29);
-  for (std::int64_t plane = 0; plane < N * C; ++plane)
-    for (std::int64_t i = 0; i < std::min<std::int64_t>(spatial, 64); ++i)
-      in.x.set(plane * spatial + i, in.x.at(plane * spatial + i) + 1000.0);
+  const auto channel = [&](std::int64_t i) { return nchw ? i / spatial % C : i % C; };
+  const auto sample = [&](std::int64_t i) { return i / (spatial * C); };
+  const auto position = [&](std::int64_t i) { return nchw ? i % spatial : i / C % spatial; };
+  for (std::int64_t i = 0; i < N * C * spatial; ++i)
+    if (nchw ? position(i) < 64 : position(i) % 32 < 4) in.x.set(i, in.x.at(i) + 1000.0);
   const auto [got, exact] = cpu_and_exact(p, in);
   REQUIRE(got.status == NC_OK);
   REQUIRE(exact.status == NC_OK);
-  const auto channel = [&](std::int64_t i) { return i / spatial % C; };
-  const auto sample = [&](std::int64_t i) { return i / (spatial * C); };
   std::int64_t group_size = spatial;
   std::function<std::int64_t(std::int64_t)> group_of = [&](std::int64_t i) {
     return sample(i) * C + channel(i);

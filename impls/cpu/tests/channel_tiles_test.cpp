@@ -2,11 +2,13 @@
 // (src/channel_tiles.hpp), run in the ISA clone this CPU picks, against
 // scalar code: bf16 tiles load every pattern exactly into pair_slot order
 // and store it back rounded as numeric::fast does at every rounding point;
-// the per-channel moments and backward sums of a block equal, bit for bit,
-// the scalar loop over each channel's rows (the tiles promise results that
-// do not depend on the vector width). Tolerance: none, bit equality.
+// the per-channel moments (about a shift) and backward sums of a block
+// equal, bit for bit, the scalar loop over each channel's rows (the tiles
+// promise results that do not depend on the vector width). Tolerance:
+// none, bit equality.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -54,7 +56,8 @@ NC_INLINE void moments_and_sums(const S* x, const S* dy, std::int64_t rows, std:
   // Prefetching the rows themselves: a hint, never a change in results.
   cpu::RangePrefetch ahead(x, rows * C * std::int64_t(sizeof(S)), rows),
       dy_ahead(dy, rows * C * std::int64_t(sizeof(S)), rows), x_ahead = ahead;
-  cpu::block_moments<cpu::Kit32>(x, rows, C, tiled, 1.0f / float(rows), ahead, mean, m2);
+  std::vector<float> sums(static_cast<std::size_t>(tiled));
+  cpu::block_moments<cpu::Kit32>(x, rows, C, tiled, ahead, mean, m2, sums.data());
   cpu::block_backward_sums<cpu::Kit32>(dy, x, rows, C, tiled, mean, dy_ahead, x_ahead, s1, s2);
 }
 NC_SIMD_CLONES void tile_reductions(const float* x, const float* dy, std::int64_t rows,
@@ -156,18 +159,27 @@ TEMPLATE_TEST_CASE("block moments and backward sums equal the scalar loop over e
   float mean[tiled], m2[tiled], s1[tiled], s2[tiled];
   tile_reductions(x.data(), dy.data(), rows, C, mean, m2, s1, s2);
   const float inv = 1.0f / float(rows);
+  // The moments about a shift, the mean of the first four rows (all of
+  // fewer), as block_moments promises; the backward sums about the mean
+  // it returns.
+  const std::int64_t k_rows = std::min<std::int64_t>(rows, 4);
   for (std::int64_t c = 0; c < tiled; ++c) {
     INFO("rows " << rows << " channel " << c);
-    float sum = 0.0f;
-    for (std::int64_t r = 0; r < rows; ++r) sum += value(x, r * C + c);
-    const float mu = sum * inv;
-    float sum_d = 0.0f, sum_d2 = 0.0f, g_sum = 0.0f, gd_sum = 0.0f;
+    float first = 0.0f;
+    for (std::int64_t r = 0; r < k_rows; ++r) first += value(x, r * C + c);
+    const float shift = first * (1.0f / float(k_rows));
+    float sum_d = 0.0f, sum_d2 = 0.0f;
     for (std::int64_t r = 0; r < rows; ++r) {
-      const float d = value(x, r * C + c) - mu, g = value(dy, r * C + c);
+      const float d = value(x, r * C + c) - shift;
       sum_d += d;
       sum_d2 += d * d;
+    }
+    const float mu = shift + sum_d * inv;
+    float g_sum = 0.0f, gd_sum = 0.0f;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const float g = value(dy, r * C + c);
       g_sum += g;
-      gd_sum += g * d;
+      gd_sum += g * (value(x, r * C + c) - mu);
     }
     const float corrected = sum_d2 - sum_d * sum_d * inv;
     const auto i = std::size_t(c / kTileChannels * kTileChannels + slot<S>(c % kTileChannels));
