@@ -1,6 +1,6 @@
-// nc_interleaved_ab: which of two or more builds of a backend runs one row
-// problem (ln / rms, forward or backward) faster, on a host too noisy for
-// medians. Calls of the builds alternate in blocks of --calls within one
+// nc_interleaved_ab: which of two or more builds of a backend runs one
+// problem (ln / rms rows, bn / gn / in channels-first or channels-last;
+// forward or backward) faster, on a host too noisy for medians. Calls of the builds alternate in blocks of --calls within one
 // process, for --rounds rounds (the first build in each position in turn),
 // and each build's fastest call of all rounds is reported with its ratio
 // to the first build's: a host that slows down for a while slows every
@@ -14,8 +14,12 @@
 // and trust a few per cent only where it repeats. Times, not bandwidth:
 // pick shapes that stay in cache to compare code.
 //
-// Usage: nc_interleaved_ab [--op ln|rms] [--dir fwd|bwd] [--dtype f32|bf16]
-//          [--rows R] [--cols C] [--rounds N] [--calls K] BACKEND ...
+// Usage: nc_interleaved_ab [--op ln|rms|bn|gn|in] [--dir fwd|bwd] [--dtype f32|bf16]
+//          [--rows R] [--cols C] [--shape N,C,H,W] [--layout nchw|nhwc]
+//          [--rounds N] [--calls K] BACKEND ...
+// --rows and --cols shape ln / rms problems; --shape any problem (for
+// nhwc in storage order, N,H,W,C, as `normcheck bench` gives it; default
+// for bn / gn / in: bench's 32,256,28,28 or 32,28,28,256).
 // BACKEND: a plugin .so path (build/backends/libnormcheck_backend_cpu.so;
 // a built-in name only with NORMCHECK_BACKEND_DIR set, since this program
 // lives in build/bench). The problem and tensors are `normcheck bench`'s
@@ -27,6 +31,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +41,7 @@
 #include "normcheck/backend/loaded_backend.hpp"
 #include "normcheck/backend/problem_abi.hpp"
 #include "normcheck/bench/workload.hpp"
+#include "normcheck/model/op_traits.hpp"
 #include "normcheck/model/problem.hpp"
 
 namespace {
@@ -46,10 +52,28 @@ namespace {
 }
 
 struct Options {
-  std::string op = "ln", dir = "fwd", dtype = "bf16";
+  std::string op = "ln", dir = "fwd", dtype = "bf16", layout = "nchw";
   long rows = 128, cols = 768, rounds = 10, calls = 20;
+  std::vector<std::int64_t> shape;  // --shape, else rows x cols or bench's
   std::vector<std::string> backends;
 };
+
+long count_of(const char* option, const char* text);
+
+// "A,B,..." (one to five positive integers).
+std::vector<std::int64_t> shape_of(const char* option, const char* text) {
+  std::vector<std::int64_t> shape;
+  std::string_view rest = text;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string part(rest.substr(0, comma));
+    shape.push_back(count_of(option, part.c_str()));
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (shape.size() > 5) fail(std::string(option) + " takes at most 5 dimensions, not '" + text + "'");
+  return shape;
+}
 
 long count_of(const char* option, const char* text) {
   char* end = nullptr;
@@ -78,7 +102,11 @@ Options parse(int argc, char** argv) {
       fail(std::string(a) + " '" + v + "' is not one of the choices (see the usage)");
     };
     if (a == "--op")
-      one_of(o.op, {"ln", "rms"});
+      one_of(o.op, {"ln", "rms", "bn", "gn", "in"});
+    else if (a == "--layout")
+      one_of(o.layout, {"nchw", "nhwc"});
+    else if (a == "--shape")
+      o.shape = shape_of(argv[i - 1], v);
     else if (a == "--dir")
       one_of(o.dir, {"fwd", "bwd"});
     else if (a == "--dtype")
@@ -92,10 +120,20 @@ Options parse(int argc, char** argv) {
     else if (a == "--calls")
       o.calls = count_of(argv[i - 1], v);
     else
-      fail("unknown option '" + std::string(a) + "' (--op --dir --dtype --rows --cols --rounds --calls)");
+      fail("unknown option '" + std::string(a) +
+           "' (--op --dir --dtype --rows --cols --shape --layout --rounds --calls)");
   }
   if (o.backends.empty()) fail("name at least one backend");
-  if (o.rows * o.cols > (1l << 28)) fail("--rows x --cols above 2^28 elements");
+  const bool rows_op = o.op == "ln" || o.op == "rms";
+  if (o.shape.empty())
+    o.shape = rows_op               ? std::vector<std::int64_t>{o.rows, o.cols}
+              : o.layout == "nchw" ? std::vector<std::int64_t>{32, 256, 28, 28}
+                                   : std::vector<std::int64_t>{32, 28, 28, 256};
+  std::int64_t elements = 1;
+  for (const auto d : o.shape) {
+    elements *= d;
+    if (elements > (1l << 28)) fail("the shape has more than 2^28 elements");
+  }
   return o;
 }
 
@@ -107,10 +145,16 @@ int main(int argc, char** argv) {
   std::vector<backend::LoadedBackend> libs;
   // The problem and tensors of `normcheck bench` (bench_problem, Buffers),
   // at this shape.
-  model::Problem p = bench::bench_problem(
-      o.op == "ln" ? model::Op::layer_norm : model::Op::rms_norm,
-      o.dtype == "bf16" ? numeric::DType::bf16 : numeric::DType::f32);
-  p.shape = {o.rows, o.cols};
+  const model::Op op = o.op == "ln"   ? model::Op::layer_norm
+                       : o.op == "rms" ? model::Op::rms_norm
+                       : o.op == "bn"  ? model::Op::batch_norm
+                       : o.op == "gn"  ? model::Op::group_norm
+                                       : model::Op::instance_norm;
+  model::Problem p =
+      bench::bench_problem(op, o.dtype == "bf16" ? numeric::DType::bf16 : numeric::DType::f32);
+  p.shape = o.shape;
+  if (!model::traits(op).row_op)
+    p.layout = o.layout == "nchw" ? model::Layout::nchw : model::Layout::nhwc;
   try {
     for (const auto& name : o.backends) libs.push_back(backend::LoadedBackend::load(name));
     model::validate(p);
@@ -144,8 +188,14 @@ int main(int argc, char** argv) {
       }
       fastest[k].push_back(best);
     }
-  std::printf("%s %s %s %ldx%ld: fastest of %ld rounds x %ld calls\n", o.op.c_str(),
-              o.dir.c_str(), o.dtype.c_str(), o.rows, o.cols, o.rounds, o.calls);
+  std::string shape;
+  for (const auto d : o.shape) {
+    if (!shape.empty()) shape += 'x';
+    shape += std::to_string(d);
+  }
+  if (!model::traits(op).row_op) shape.append(" ").append(o.layout);
+  std::printf("%s %s %s %s: fastest of %ld rounds x %ld calls\n", o.op.c_str(), o.dir.c_str(),
+              o.dtype.c_str(), shape.c_str(), o.rounds, o.calls);
   const double first = *std::min_element(fastest[0].begin(), fastest[0].end());
   for (std::size_t k = 0; k < n; ++k) {
     const double best = *std::min_element(fastest[k].begin(), fastest[k].end());

@@ -38,6 +38,7 @@ model::Problem bench_problem(model::Op op, numeric::DType dtype) {
   p.stats = numeric::dtype_size(dtype) == 2 ? numeric::DType::f32 : dtype;
   p.mode = model::Mode::train;
   p.track_running_stats = op == model::Op::batch_norm;
+  if (op == model::Op::group_norm) p.groups = 32;
   return p;
 }
 
@@ -57,7 +58,6 @@ std::vector<Workload> workloads_for(model::Op op, numeric::DType dtype, int scal
       const std::int64_t n = std::max<std::int64_t>(2, 32 / s);
       p.shape = layout == model::Layout::nchw ? std::vector<std::int64_t>{n, 256, 28, 28}
                                               : std::vector<std::int64_t>{n, 28, 28, 256};
-      if (op == model::Op::group_norm) p.groups = 32;
       problems.push_back(p);
     }
   }

@@ -35,7 +35,8 @@ struct Workload {
 std::vector<Workload> workloads_for(model::Op op, numeric::DType dtype, int scale = 1);
 
 // The problem every workload starts from (training; bf16/f16 with f32
-// statistics; bn tracking running statistics), before its shape is set.
+// statistics; bn tracking running statistics; gn in 32 groups), before its
+// shape and layout are set.
 model::Problem bench_problem(model::Op op, numeric::DType dtype);
 
 // The traffic model above for one problem and direction.
