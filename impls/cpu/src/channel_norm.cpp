@@ -475,44 +475,75 @@ struct PlaneMoments {
   std::vector<double> mean, m2;  // [sample][channel]
 };
 
-PlaneMoments plane_moments(const ForwardCall& call) {
-  const auto pl = planes_of(call.geo);
-  const bool nchw = pl.layout == NC_LAYOUT_NCHW;
-  ComputeArray mean(pl.data, std::size_t(nchw ? pl.count() : 0)), m2(mean);
-  std::vector<double> chunk_mean(std::size_t(nchw ? 0 : pl.tasks() * pl.channels)),
-      chunk_m2(chunk_mean);
-  const StatsJob job{pl, call.x, mean.data(), m2.data(), chunk_mean.data(), chunk_m2.data()};
-  const auto task = kStats.at(kernel_isa());
-  parallel_for(pl.tasks(), elements_per_task(pl),
-               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
-  PlaneMoments planes{pl.spatial, std::vector<double>(std::size_t(pl.count())),
-                      std::vector<double>(std::size_t(pl.count()))};
-  if (nchw) {
-    for (std::size_t i = 0; i < planes.mean.size(); ++i) {
-      planes.mean[i] = mean.get(i);
-      planes.m2[i] = m2.get(i);
-    }
-    return planes;
+// The statistics tasks' results: per plane in the compute type (NCHW), per
+// (task, channel slot) in double (NHWC).
+struct StatsResults {
+  ComputeArray mean, m2;
+  std::vector<double> chunk_mean, chunk_m2;
+  explicit StatsResults(const Planes& pl)
+      : mean(pl.data, std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : 0)),
+        m2(mean),
+        chunk_mean(std::size_t(pl.layout == NC_LAYOUT_NCHW ? 0 : pl.tasks() * pl.channels)),
+        chunk_m2(chunk_mean) {}
+  StatsJob job(const Planes& pl, const void* x) {
+    return {pl, x, mean.data(), m2.data(), chunk_mean.data(), chunk_m2.data()};
   }
-  // A sample's chunks merged in chunk order, in slot order, then put in
-  // channel order.
-  const auto nk = pl.chunks_per_sample();
+};
+
+// The tasks of sample n: its planes (NCHW) or its chunks of rows (NHWC).
+std::pair<std::int64_t, std::int64_t> sample_tasks(const Planes& pl, std::int64_t n) {
+  const std::int64_t per = pl.tasks() / pl.batch;
+  return {n * per, (n + 1) * per};
+}
+
+// Sample n's plane moments from the statistics tasks' results: NHWC chunks
+// merged in chunk order, in slot order, then put in channel order.
+void sample_plane_moments(const Planes& pl, const StatsResults& r, std::int64_t n,
+                          PlaneMoments& planes) {
   const auto C = pl.channels;
-  std::vector<double> slot_mean(static_cast<std::size_t>(C)), slot_m2(slot_mean);
-  for (std::int64_t n = 0; n < pl.batch; ++n) {
-    std::int64_t count = 0;
-    for (std::int64_t k = 0; k < nk; ++k) {
-      const auto i = std::size_t((n * nk + k) * C);
-      merge_each(count, slot_mean.data(), slot_m2.data(), pl.rows_in_chunk(k), &chunk_mean[i],
-                 &chunk_m2[i], C);
-      count += pl.rows_in_chunk(k);
+  if (pl.layout == NC_LAYOUT_NCHW) {
+    for (auto i = std::size_t(n * C); i < std::size_t((n + 1) * C); ++i) {
+      planes.mean[i] = r.mean.get(i);
+      planes.m2[i] = r.m2.get(i);
     }
-    for (std::int64_t c = 0; c < C; ++c) {
-      planes.mean[std::size_t(n * C + c)] = slot_mean[std::size_t(pl.slot(c))];
-      planes.m2[std::size_t(n * C + c)] = slot_m2[std::size_t(pl.slot(c))];
-    }
+    return;
   }
-  return planes;
+  const auto nk = pl.chunks_per_sample();
+  std::vector<double> slot_mean(static_cast<std::size_t>(C)), slot_m2(slot_mean);
+  std::int64_t count = 0;
+  for (std::int64_t k = 0; k < nk; ++k) {
+    const auto i = std::size_t((n * nk + k) * C);
+    merge_each(count, slot_mean.data(), slot_m2.data(), pl.rows_in_chunk(k), &r.chunk_mean[i],
+               &r.chunk_m2[i], C);
+    count += pl.rows_in_chunk(k);
+  }
+  for (std::int64_t c = 0; c < C; ++c) {
+    planes.mean[std::size_t(n * C + c)] = slot_mean[std::size_t(pl.slot(c))];
+    planes.m2[std::size_t(n * C + c)] = slot_m2[std::size_t(pl.slot(c))];
+  }
+}
+
+// group and instance norm: sample n's planes merged into its groups, in
+// channel order.
+void merge_sample_groups(const Geometry& g, const PlaneMoments& planes, std::int64_t n,
+                         std::vector<Moments<double>>& groups) {
+  for (std::int64_t c = 0; c < g.channels; ++c) {
+    const auto i = std::size_t(n * g.channels + c);
+    auto& group = groups[std::size_t(group_of(g, n, c))];
+    group = merge(group, Moments<double>{planes.count, planes.mean[i], planes.m2[i]});
+  }
+}
+
+// batch_norm: channel c's planes over the samples, in sample order.
+void merge_batch_groups(const Geometry& g, const PlaneMoments& planes,
+                        std::vector<Moments<double>>& groups) {
+  const auto C = g.channels;
+  std::vector<double> mean(static_cast<std::size_t>(C)), m2(mean);
+  for (std::int64_t n = 0; n < g.batch; ++n)
+    merge_each(n * planes.count, mean.data(), m2.data(), planes.count,
+               &planes.mean[std::size_t(n * C)], &planes.m2[std::size_t(n * C)], C);
+  for (std::int64_t c = 0; c < C; ++c)
+    groups[std::size_t(c)] = {g.batch * planes.count, mean[std::size_t(c)], m2[std::size_t(c)]};
 }
 
 // SyncBN: combines each channel's moments over the ranks exactly: first the
@@ -549,63 +580,129 @@ GroupStats rstd_from_running(const Geometry& g, DType stats, const void* rm, con
   return s;
 }
 
-}  // namespace
-
-void forward_channels(const ForwardCall& call) {
-  const auto& g = call.geo;
-  const auto& p = *call.problem;
-  const auto pl = planes_of(g);
+// A forward's per-group statistics and the per-plane constants of its
+// normalize pass, y = (x - mean) * scale + shift.
+struct ForwardPlan {
   GroupStats stats;
-  if (call.running_stats) {
-    stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
-  } else {
-    const auto planes = plane_moments(call);
-    std::vector<Moments<double>> groups(std::size_t(g.group_count));
-    if (g.op == NC_OP_BATCH_NORM) {
-      // Channel c's planes over the samples, in sample order (as below).
-      const auto C = g.channels;
-      std::vector<double> mean(static_cast<std::size_t>(C)), m2(mean);
-      for (std::int64_t n = 0; n < g.batch; ++n)
-        merge_each(n * planes.count, mean.data(), m2.data(), planes.count,
-                   &planes.mean[std::size_t(n * C)], &planes.m2[std::size_t(n * C)], C);
-      for (std::int64_t c = 0; c < C; ++c)
-        groups[std::size_t(c)] = {g.batch * planes.count, mean[std::size_t(c)], m2[std::size_t(c)]};
-    } else {
-      for (std::int64_t n = 0; n < g.batch; ++n)
-        for (std::int64_t c = 0; c < g.channels; ++c) {
-          const auto i = std::size_t(n * g.channels + c);
-          auto& group = groups[std::size_t(group_of(g, n, c))];
-          group = merge(group, Moments<double>{planes.count, planes.mean[i], planes.m2[i]});
-        }
-    }
-    if (call.collectives != nullptr) moments_over_ranks(*call.collectives, groups);
-    std::vector<double> var(groups.size());
-    stats.mean.resize(groups.size());
-    stats.rstd.resize(groups.size());
-    for (std::size_t k = 0; k < groups.size(); ++k) {
-      stats.mean[k] = groups[k].mean;
-      var[k] = groups[k].m2 / double(groups[k].count);
-      stats.rstd[k] = 1.0 / std::sqrt(var[k] + p.eps);
-    }
-    store_saved(call, stats.mean, stats.rstd);
-    update_running(call, stats.mean, var, groups.empty() ? 0 : groups[0].count);
+  std::vector<double> var;  // training: the groups' biased variances
+  std::int64_t count = 0;   // training: the elements of each group (over the ranks for SyncBN)
+  std::vector<double> gamma, beta;
+  ComputeArray mean, scale, shift;
+  ForwardPlan(const ForwardCall& call, const Planes& pl)
+      : gamma(param_values<double>(call.geo.param, call.gamma, call.geo.channels, 1.0)),
+        beta(param_values<double>(call.geo.param, call.beta, call.geo.channels, 0.0)),
+        mean(pl.data, std::size_t(pl.count())),
+        scale(mean),
+        shift(mean) {}
+  // Group k's statistics from its moments.
+  void set_group(std::size_t k, const Moments<double>& m, double eps) {
+    stats.mean[k] = m.mean;
+    var[k] = m.m2 / double(m.count);
+    stats.rstd[k] = 1.0 / std::sqrt(var[k] + eps);
   }
-
-  const auto gamma = param_values<double>(g.param, call.gamma, g.channels, 1.0);
-  const auto beta = param_values<double>(g.param, call.beta, g.channels, 0.0);
-  ComputeArray mean(g.data, std::size_t(pl.count())), scale(mean), shift(mean);
-  for (std::int64_t n = 0; n < g.batch; ++n)
+  // Sample n's per-plane constants, in slot order.
+  void set_sample(const Geometry& g, const Planes& pl, std::int64_t n) {
     for (std::int64_t c = 0; c < g.channels; ++c) {
       const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + pl.slot(c));
       mean.set(i, stats.mean[k]);
       scale.set(i, stats.rstd[k] * gamma[std::size_t(c)]);
       shift.set(i, beta[std::size_t(c)]);
     }
-  const AffineJob job{
-      pl, call.x, call.y, mean.data(), scale.data(), shift.data(), stream_output(pl, call.y, 2)};
+  }
+  AffineJob job(const ForwardCall& call, const Planes& pl) {
+    return {pl,          call.x,       call.y, mean.data(), scale.data(), shift.data(),
+            stream_output(pl, call.y, 2)};
+  }
+};
+
+// group and instance norm in training: a sample's groups lie within it, so
+// one task per sample takes its statistics and normalizes it at once,
+// while the sample is still in L2/L3, instead of a pass over the whole
+// tensor for the statistics and another for the normalize. Every step is
+// the one of the two-pass path in the same order, so the bits are too
+// (determinism_test runs both). Two samples per thread at least, so the
+// threads stay busy.
+bool fuse_samples(const ForwardCall& call, const Planes& pl) {
+  return call.geo.op != NC_OP_BATCH_NORM && !call.running_stats && call.collectives == nullptr &&
+         pl.batch >= 2 * std::int64_t(thread_count());
+}
+
+void forward_fused(const ForwardCall& call, const Planes& pl, ForwardPlan& plan) {
+  const auto& g = call.geo;
+  StatsResults results(pl);
+  const StatsJob stats_job = results.job(pl, call.x);
+  const AffineJob affine_job = plan.job(call, pl);
+  const auto stats_task = kStats.at(kernel_isa());
+  const auto affine_task = kAffine.at(kernel_isa());
+  PlaneMoments planes{pl.spatial, std::vector<double>(std::size_t(pl.count())),
+                      std::vector<double>(std::size_t(pl.count()))};
+  const std::int64_t groups_per_sample = g.group_count / g.batch;
+  plan.count = g.group_size;  // no ranks here
+  parallel_for(pl.batch, pl.channels * pl.spatial, [&](std::int64_t b, std::int64_t e) {
+    std::vector<Moments<double>> groups(std::size_t(g.group_count));
+    for (std::int64_t n = b; n < e; ++n) {
+      const auto [first, last] = sample_tasks(pl, n);
+      stats_task(stats_job, first, last);
+      sample_plane_moments(pl, results, n, planes);
+      merge_sample_groups(g, planes, n, groups);
+      for (auto k = std::size_t(n * groups_per_sample); k < std::size_t((n + 1) * groups_per_sample);
+           ++k)
+        plan.set_group(k, groups[k], call.problem->eps);
+      plan.set_sample(g, pl, n);
+      affine_task(affine_job, first, last);
+    }
+  });
+}
+
+void forward_in_passes(const ForwardCall& call, const Planes& pl, ForwardPlan& plan) {
+  const auto& g = call.geo;
+  if (!call.running_stats) {
+    StatsResults results(pl);
+    const StatsJob job = results.job(pl, call.x);
+    const auto task = kStats.at(kernel_isa());
+    parallel_for(pl.tasks(), elements_per_task(pl),
+                 [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
+    PlaneMoments planes{pl.spatial, std::vector<double>(std::size_t(pl.count())),
+                        std::vector<double>(std::size_t(pl.count()))};
+    for (std::int64_t n = 0; n < pl.batch; ++n) sample_plane_moments(pl, results, n, planes);
+    std::vector<Moments<double>> groups(std::size_t(g.group_count));
+    if (g.op == NC_OP_BATCH_NORM)
+      merge_batch_groups(g, planes, groups);
+    else
+      for (std::int64_t n = 0; n < g.batch; ++n) merge_sample_groups(g, planes, n, groups);
+    if (call.collectives != nullptr) moments_over_ranks(*call.collectives, groups);
+    for (std::size_t k = 0; k < groups.size(); ++k) plan.set_group(k, groups[k], call.problem->eps);
+    plan.count = groups.empty() ? 0 : groups[0].count;
+  }
+  for (std::int64_t n = 0; n < g.batch; ++n) plan.set_sample(g, pl, n);
+  const AffineJob job = plan.job(call, pl);
   const auto task = kAffine.at(kernel_isa());
   parallel_for(pl.tasks(), elements_per_task(pl),
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
+}
+
+}  // namespace
+
+void forward_channels(const ForwardCall& call) {
+  const auto& g = call.geo;
+  const auto& p = *call.problem;
+  const auto pl = planes_of(g);
+  ForwardPlan plan(call, pl);
+  const auto groups = std::size_t(g.group_count);
+  if (call.running_stats) {
+    plan.stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
+  } else {
+    plan.stats = {std::vector<double>(groups), std::vector<double>(groups)};
+    plan.var.resize(groups);
+  }
+  if (fuse_samples(call, pl))
+    forward_fused(call, pl, plan);
+  else
+    forward_in_passes(call, pl, plan);
+  if (!call.running_stats) {
+    store_saved(call, plan.stats.mean, plan.stats.rstd);
+    update_running(call, plan.stats.mean, plan.var, plan.count);
+  }
 }
 
 void backward_channels(const BackwardCall& call) {

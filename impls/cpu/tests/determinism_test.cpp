@@ -48,6 +48,13 @@ TEST_CASE("cpu results are bit-identical for any thread count", "[determinism]")
       {"bn nhwc", NC_OP_BATCH_NORM, {4, 2100, 35}, NC_LAYOUT_NHWC, 1},
       {"gn nhwc", NC_OP_GROUP_NORM, {8, 1000, 36}, NC_LAYOUT_NHWC, 6},
       {"in nchw", NC_OP_INSTANCE_NORM, {8, 36, 1000}, NC_LAYOUT_NCHW, 1},
+      // group and instance norm forwards take a sample's statistics and
+      // normalize it in one task where the batch has two samples per
+      // thread (channel_norm.cpp, fuse_samples), else in two passes over
+      // the tensor: 5 samples take the first with 1 or 2 threads, the
+      // second with 3 or 4, and the bits must not change.
+      {"gn nchw, fused up to 2 threads", NC_OP_GROUP_NORM, {5, 16, 4000}, NC_LAYOUT_NCHW, 4},
+      {"in nhwc, fused up to 2 threads", NC_OP_INSTANCE_NORM, {5, 4000, 16}, NC_LAYOUT_NHWC, 1},
   }));
   // f16 rows go through a widened copy (row_norm.cpp), bf16 through pairs.
   const auto dtype = GENERATE(DType::f32, DType::bf16, DType::f16);
