@@ -1,18 +1,15 @@
 // nc_interleaved_ab: which of two or more builds of a backend runs one
 // problem (ln / rms rows, bn / gn / in channels-first or channels-last;
-// forward or backward) faster, on a host too noisy for medians. Calls of the builds alternate in blocks of --calls within one
-// process, for --rounds rounds (the first build in each position in turn),
-// and each build's fastest call of all rounds is reported with its ratio
-// to the first build's: a host that slows down for a while slows every
-// build's calls, but only the fastest calls, taken while it did not,
-// decide. On the shared 2-core Zen 3 VM of 2026-12-07 (one thread, rows
-// in L2/L3, 10 rounds of 20 calls) one build against itself read
-// 0.98-1.01 on four rows in a quiet hour and 0.99-1.09 on five an hour
-// later (the 1.09 on a 30 us call), where the medians of full-size
-// `normcheck bench` runs read 0.92-1.02 and their per-round ranges
-// 0.55-1.84 (reports/perf.md, issue 17, session 23): repeat a comparison,
-// and trust a few per cent only where it repeats. Times, not bandwidth:
-// pick shapes that stay in cache to compare code.
+// forward or backward) faster, on a host too noisy for medians. Calls of the builds alternate in
+// blocks of --calls within one process, for --rounds rounds (the first build in each position in
+// turn), and each build's fastest call of all rounds is reported with its ratio to the first
+// build's: a host that slows down for a while slows every build's calls, but only the fastest
+// calls, taken while it did not, decide. On the shared 2-core Zen 3 VM of 2026-12-07 (one thread,
+// rows in L2/L3, 10 rounds of 20 calls) one build against itself read 0.98-1.01 on four rows in a
+// quiet hour and 0.99-1.09 on five an hour later (the 1.09 on a 30 us call), where the medians of
+// full-size `normcheck bench` runs read 0.92-1.02 and their per-round ranges 0.55-1.84
+// (reports/perf.md, issue 17, session 23): repeat a comparison, and trust a few per cent only where
+// it repeats. Times, not bandwidth: pick shapes that stay in cache to compare code.
 //
 // Usage: nc_interleaved_ab [--op ln|rms|bn|gn|in] [--dir fwd|bwd] [--dtype f32|bf16]
 //          [--rows R] [--cols C] [--shape N,C,H,W] [--layout nchw|nhwc]
@@ -29,9 +26,9 @@
 // that fails.
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,7 +68,8 @@ std::vector<std::int64_t> shape_of(const char* option, const char* text) {
     if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
-  if (shape.size() > 5) fail(std::string(option) + " takes at most 5 dimensions, not '" + text + "'");
+  if (shape.size() > 5)
+    fail(std::string(option) + " takes at most 5 dimensions, not '" + text + "'");
   return shape;
 }
 
@@ -126,7 +124,7 @@ Options parse(int argc, char** argv) {
   if (o.backends.empty()) fail("name at least one backend");
   const bool rows_op = o.op == "ln" || o.op == "rms";
   if (o.shape.empty())
-    o.shape = rows_op               ? std::vector<std::int64_t>{o.rows, o.cols}
+    o.shape = rows_op              ? std::vector<std::int64_t>{o.rows, o.cols}
               : o.layout == "nchw" ? std::vector<std::int64_t>{32, 256, 28, 28}
                                    : std::vector<std::int64_t>{32, 28, 28, 256};
   std::int64_t elements = 1;
@@ -145,7 +143,7 @@ int main(int argc, char** argv) {
   std::vector<backend::LoadedBackend> libs;
   // The problem and tensors of `normcheck bench` (bench_problem, Buffers),
   // at this shape.
-  const model::Op op = o.op == "ln"   ? model::Op::layer_norm
+  const model::Op op = o.op == "ln"    ? model::Op::layer_norm
                        : o.op == "rms" ? model::Op::rms_norm
                        : o.op == "bn"  ? model::Op::batch_norm
                        : o.op == "gn"  ? model::Op::group_norm

@@ -119,8 +119,8 @@ struct PlaneStats {
       // (reports/perf.md, issue 17, session 24).
       for (std::int64_t t = begin; t < end; ++t) {
         const S* plane = x + t * pl.spatial;
-        const auto m = shifted_moments<K>(plane, pl.spatial,
-                                          t + 1 < pl.tasks() ? plane + pl.spatial : plane);
+        const auto m =
+            shifted_moments<K>(plane, pl.spatial, t + 1 < pl.tasks() ? plane + pl.spatial : plane);
         mean[t] = m.mean;
         m2[t] = m.m2;
       }
@@ -456,19 +456,6 @@ bool stream_output(const Planes& pl, const void* out, std::int64_t arrays) {
   return should_stream(out, pl.count() * pl.spatial * size, arrays, run * size);
 }
 
-// NHWC per-task results [sample][chunk][C slot] summed over the chunks of
-// each sample in chunk order, into per-plane values [sample][C].
-std::vector<double> chunks_to_planes(const Planes& pl, const std::vector<double>& per_task) {
-  std::vector<double> planes(std::size_t(pl.count()), 0.0);
-  const auto nk = pl.chunks_per_sample();
-  for (std::int64_t n = 0; n < pl.batch; ++n)
-    for (std::int64_t k = 0; k < nk; ++k)
-      for (std::int64_t c = 0; c < pl.channels; ++c)
-        planes[std::size_t(n * pl.channels + c)] +=
-            per_task[std::size_t((n * nk + k) * pl.channels + pl.slot(c))];
-  return planes;
-}
-
 // Per-plane moments in double: every plane has `spatial` elements.
 struct PlaneMoments {
   std::int64_t count;
@@ -610,19 +597,20 @@ struct ForwardPlan {
     }
   }
   AffineJob job(const ForwardCall& call, const Planes& pl) {
-    return {pl,          call.x,       call.y, mean.data(), scale.data(), shift.data(),
-            stream_output(pl, call.y, 2)};
+    return {
+        pl, call.x, call.y, mean.data(), scale.data(), shift.data(), stream_output(pl, call.y, 2)};
   }
 };
 
 // group and instance norm in training: a sample's groups lie within it, so
-// one task per sample takes its statistics and normalizes it at once,
-// while the sample is still in L2/L3, instead of a pass over the whole
-// tensor for the statistics and another for the normalize. Every step is
-// the one of the two-pass path in the same order, so the bits are too
-// (determinism_test runs both). Two samples per thread at least, so the
-// threads stay busy.
-bool fuse_samples(const ForwardCall& call, const Planes& pl) {
+// one task per sample takes its statistics (backward: its sums) and
+// normalizes it (its dx) at once, while the sample is still in L2/L3,
+// instead of a pass over the whole tensor for the statistics and another
+// for the normalize. Every step is the one of the two-pass path in the
+// same order, so the bits are too (determinism_test runs both). Two
+// samples per thread at least, so the threads stay busy.
+template <class Call>
+bool fuse_samples(const Call& call, const Planes& pl) {
   return call.geo.op != NC_OP_BATCH_NORM && !call.running_stats && call.collectives == nullptr &&
          pl.batch >= 2 * std::int64_t(thread_count());
 }
@@ -645,8 +633,8 @@ void forward_fused(const ForwardCall& call, const Planes& pl, ForwardPlan& plan)
       stats_task(stats_job, first, last);
       sample_plane_moments(pl, results, n, planes);
       merge_sample_groups(g, planes, n, groups);
-      for (auto k = std::size_t(n * groups_per_sample); k < std::size_t((n + 1) * groups_per_sample);
-           ++k)
+      for (auto k = std::size_t(n * groups_per_sample);
+           k < std::size_t((n + 1) * groups_per_sample); ++k)
         plan.set_group(k, groups[k], call.problem->eps);
       plan.set_sample(g, pl, n);
       affine_task(affine_job, first, last);
@@ -681,6 +669,157 @@ void forward_in_passes(const ForwardCall& call, const Planes& pl, ForwardPlan& p
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
 }
 
+// The backward sums tasks' results: per plane in the compute type (NCHW),
+// per (task, channel slot) in double (NHWC).
+struct SumsResults {
+  ComputeArray s1, s2;
+  std::vector<double> chunk_s1, chunk_s2;
+  explicit SumsResults(const Planes& pl)
+      : s1(pl.data, std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : 0)),
+        s2(s1),
+        chunk_s1(std::size_t(pl.layout == NC_LAYOUT_NCHW ? 0 : pl.tasks() * pl.channels)),
+        chunk_s2(chunk_s1) {}
+  SumsJob job(const Planes& pl, const BackwardCall& call, const void* mean) {
+    return {pl, call.dy, call.x, mean, s1.data(), s2.data(), chunk_s1.data(), chunk_s2.data()};
+  }
+};
+
+// A backward's per-plane sums sum(dy) and sum(dy * (x - mean)), and the
+// per-plane constants of dx = a * dy + c0 + (x - mean) * c1, from the
+// per-group ones of dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g =
+// gamma * dy: c0 = -rstd * mean(g), c1 = -rstd^3 * mean(g * (x - mean)).
+struct BackwardPlan {
+  GroupStats stats;
+  std::vector<double> gamma;
+  std::vector<double> sum_dy, sum_dy_d;  // per plane [sample][channel]
+  std::vector<double> group_sums;        // sum(g), then sum(g * (x - mean)), per group
+  std::vector<double> c0, c1;            // per group
+  ComputeArray mean, a, k0, k1;          // per plane, in slot order
+  BackwardPlan(const BackwardCall& call, const Planes& pl)
+      : gamma(param_values<double>(call.geo.param, call.gamma, call.geo.channels, 1.0)),
+        sum_dy(std::size_t(pl.count()), 0.0),
+        sum_dy_d(sum_dy),
+        group_sums(2 * std::size_t(call.geo.group_count), 0.0),
+        c0(std::size_t(call.geo.group_count), 0.0),
+        c1(c0),
+        mean(pl.data, std::size_t(pl.count())),
+        a(mean),
+        k0(mean),
+        k1(mean) {}
+  void set_sample_mean(const Geometry& g, const Planes& pl, std::int64_t n) {
+    for (std::int64_t c = 0; c < g.channels; ++c)
+      mean.set(std::size_t(n * g.channels + pl.slot(c)),
+               stats.mean[std::size_t(group_of(g, n, c))]);
+  }
+  // Sample n's per-plane sums from the sums tasks' results: NHWC chunks
+  // added in chunk order.
+  void set_sample_sums(const Planes& pl, const SumsResults& r, std::int64_t n) {
+    const auto C = pl.channels;
+    if (pl.layout == NC_LAYOUT_NCHW) {
+      for (auto i = std::size_t(n * C); i < std::size_t((n + 1) * C); ++i) {
+        sum_dy[i] = r.s1.get(i);
+        sum_dy_d[i] = r.s2.get(i);
+      }
+      return;
+    }
+    const auto nk = pl.chunks_per_sample();
+    for (std::int64_t k = 0; k < nk; ++k)
+      for (std::int64_t c = 0; c < C; ++c) {
+        const auto at = std::size_t((n * nk + k) * C + pl.slot(c)), i = std::size_t(n * C + c);
+        sum_dy[i] += r.chunk_s1[at];
+        sum_dy_d[i] += r.chunk_s2[at];
+      }
+  }
+  // Sample n's planes added to their groups' sums, in channel order.
+  void add_sample_group_sums(const Geometry& g, std::int64_t n) {
+    const auto groups = std::size_t(g.group_count);
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
+      group_sums[k] += gamma[std::size_t(c)] * sum_dy[i];
+      group_sums[groups + k] += gamma[std::size_t(c)] * sum_dy_d[i];
+    }
+  }
+  void set_group_constants(std::size_t k, double count) {
+    const double r = stats.rstd[k];
+    c0[k] = -r * group_sums[k] / count;
+    c1[k] = -r * r * r * group_sums[c0.size() + k] / count;
+  }
+  void set_sample_constants(const Geometry& g, const Planes& pl, std::int64_t n) {
+    for (std::int64_t c = 0; c < g.channels; ++c) {
+      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + pl.slot(c));
+      a.set(i, gamma[std::size_t(c)] * stats.rstd[k]);
+      k0.set(i, c0[k]);
+      k1.set(i, c1[k]);
+    }
+  }
+  DxJob job(const BackwardCall& call, const Planes& pl) {
+    return {pl,
+            call.dy,
+            call.x,
+            call.dx,
+            mean.data(),
+            a.data(),
+            k0.data(),
+            k1.data(),
+            stream_output(pl, call.dx, 3),  // x, dy, dx
+            call.running_stats};
+  }
+};
+
+// As the forward's (fuse_samples): sample n's sums, its groups' constants
+// and its dx in one task, the same steps in the same order as
+// backward_in_passes.
+void backward_fused(const BackwardCall& call, const Planes& pl, BackwardPlan& plan) {
+  const auto& g = call.geo;
+  SumsResults results(pl);
+  const SumsJob sums_job = results.job(pl, call, plan.mean.data());
+  const DxJob dx_job = plan.job(call, pl);
+  const auto sums_task = kSums.at(kernel_isa());
+  const auto dx_task = kDx.at(kernel_isa());
+  const std::int64_t groups_per_sample = g.group_count / g.batch;
+  parallel_for(pl.batch, pl.channels * pl.spatial, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t n = b; n < e; ++n) {
+      const auto [first, last] = sample_tasks(pl, n);
+      sums_task(sums_job, first, last);
+      plan.set_sample_sums(pl, results, n);
+      plan.add_sample_group_sums(g, n);
+      for (auto k = std::size_t(n * groups_per_sample);
+           k < std::size_t((n + 1) * groups_per_sample); ++k)
+        plan.set_group_constants(k, double(g.group_size));  // no ranks here
+      plan.set_sample_constants(g, pl, n);
+      dx_task(dx_job, first, last);
+    }
+  });
+}
+
+void backward_in_passes(const BackwardCall& call, const Planes& pl, BackwardPlan& plan) {
+  const auto& g = call.geo;
+  // Per-plane sums: needed through the batch statistics, and for dgamma/dbeta.
+  if (!call.running_stats || call.dgamma != nullptr || call.dbeta != nullptr) {
+    SumsResults results(pl);
+    const SumsJob job = results.job(pl, call, plan.mean.data());
+    const auto task = kSums.at(kernel_isa());
+    parallel_for(pl.tasks(), elements_per_task(pl),
+                 [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
+    for (std::int64_t n = 0; n < g.batch; ++n) plan.set_sample_sums(pl, results, n);
+  }
+  if (!call.running_stats) {
+    for (std::int64_t n = 0; n < g.batch; ++n) plan.add_sample_group_sums(g, n);
+    double count = double(g.group_size);
+    if (call.collectives != nullptr) {
+      plan.group_sums.push_back(count);
+      allreduce_sum(*call.collectives, plan.group_sums);
+      count = plan.group_sums.back();
+    }
+    for (std::size_t k = 0; k < plan.c0.size(); ++k) plan.set_group_constants(k, count);
+  }
+  for (std::int64_t n = 0; n < g.batch; ++n) plan.set_sample_constants(g, pl, n);
+  const DxJob job = plan.job(call, pl);
+  const auto task = kDx.at(kernel_isa());
+  parallel_for(pl.tasks(), elements_per_task(pl),
+               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
+}
+
 }  // namespace
 
 void forward_channels(const ForwardCall& call) {
@@ -709,103 +848,31 @@ void backward_channels(const BackwardCall& call) {
   const auto& g = call.geo;
   const auto& p = *call.problem;
   const auto pl = planes_of(g);
-  GroupStats stats;
+  BackwardPlan plan(call, pl);
   if (call.running_stats) {
-    stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
+    plan.stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
   } else {
-    stats.mean = load_values(g.stats, call.saved_mean, g.group_count);
-    stats.rstd = load_values(g.stats, call.saved_rstd, g.group_count);
+    plan.stats.mean = load_values(g.stats, call.saved_mean, g.group_count);
+    plan.stats.rstd = load_values(g.stats, call.saved_rstd, g.group_count);
   }
-  const auto gamma = param_values<double>(g.param, call.gamma, g.channels, 1.0);
-  const auto planes = std::size_t(pl.count());
-  ComputeArray mean(g.data, planes);
-  for (std::int64_t n = 0; n < g.batch; ++n)
-    for (std::int64_t c = 0; c < g.channels; ++c)
-      mean.set(std::size_t(n * g.channels + pl.slot(c)),
-               stats.mean[std::size_t(group_of(g, n, c))]);
+  for (std::int64_t n = 0; n < g.batch; ++n) plan.set_sample_mean(g, pl, n);
+  if (fuse_samples(call, pl))
+    backward_fused(call, pl, plan);
+  else
+    backward_in_passes(call, pl, plan);
 
-  // Per-plane sum(dy) and sum(dy * (x - mean)): needed through the batch
-  // statistics, and for dgamma/dbeta.
-  const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
-  std::vector<double> sum_dy(planes, 0.0), sum_dy_d(planes, 0.0);
-  if (!call.running_stats || want_params) {
-    const bool nchw = pl.layout == NC_LAYOUT_NCHW;
-    ComputeArray s1(g.data, nchw ? planes : 0), s2(s1);
-    std::vector<double> chunk_s1(std::size_t(nchw ? 0 : pl.tasks() * pl.channels)),
-        chunk_s2(chunk_s1);
-    const SumsJob job{pl,        call.dy,   call.x,          mean.data(),
-                      s1.data(), s2.data(), chunk_s1.data(), chunk_s2.data()};
-    const auto task = kSums.at(kernel_isa());
-    parallel_for(pl.tasks(), elements_per_task(pl),
-                 [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
-    if (nchw) {
-      for (std::size_t i = 0; i < planes; ++i) {
-        sum_dy[i] = s1.get(i);
-        sum_dy_d[i] = s2.get(i);
-      }
-    } else {
-      sum_dy = chunks_to_planes(pl, chunk_s1);
-      sum_dy_d = chunks_to_planes(pl, chunk_s2);
-    }
-  }
-
-  // Group sums of g = gamma * dy and g * (x - mean), then the per-group
-  // constants of dx = rstd * (g - mean(g) - xhat * mean(g * xhat)):
-  // c0 = -rstd * mean(g), c1 = -rstd^3 * mean(g * (x - mean)).
-  const auto groups = std::size_t(g.group_count);
-  std::vector<double> c0(groups, 0.0), c1(groups, 0.0);
-  if (!call.running_stats) {
-    std::vector<double> sums(2 * groups + 1, 0.0);
-    for (std::int64_t n = 0; n < g.batch; ++n)
-      for (std::int64_t c = 0; c < g.channels; ++c) {
-        const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
-        sums[k] += gamma[std::size_t(c)] * sum_dy[i];
-        sums[groups + k] += gamma[std::size_t(c)] * sum_dy_d[i];
-      }
-    sums[2 * groups] = double(g.group_size);
-    if (call.collectives != nullptr) allreduce_sum(*call.collectives, sums);
-    const double count = sums[2 * groups];
-    for (std::size_t k = 0; k < groups; ++k) {
-      const double r = stats.rstd[k];
-      c0[k] = -r * sums[k] / count;
-      c1[k] = -r * r * r * sums[groups + k] / count;
-    }
-  }
-
-  if (want_params) {
+  if (call.dgamma != nullptr || call.dbeta != nullptr) {
     // This rank's contributions (SyncBN leaves their sum to the gradient allreduce).
     std::vector<double> dgamma(std::size_t(g.channels), 0.0), dbeta(std::size_t(g.channels), 0.0);
     for (std::int64_t n = 0; n < g.batch; ++n)
       for (std::int64_t c = 0; c < g.channels; ++c) {
         const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + c);
-        dgamma[std::size_t(c)] += stats.rstd[k] * sum_dy_d[i];
-        dbeta[std::size_t(c)] += sum_dy[i];
+        dgamma[std::size_t(c)] += plan.stats.rstd[k] * plan.sum_dy_d[i];
+        dbeta[std::size_t(c)] += plan.sum_dy[i];
       }
     if (call.dgamma != nullptr) store_values(g.param, call.dgamma, dgamma);
     if (call.dbeta != nullptr) store_values(g.param, call.dbeta, dbeta);
   }
-
-  ComputeArray a(g.data, planes), k0(g.data, planes), k1(g.data, planes);
-  for (std::int64_t n = 0; n < g.batch; ++n)
-    for (std::int64_t c = 0; c < g.channels; ++c) {
-      const auto k = std::size_t(group_of(g, n, c)), i = std::size_t(n * g.channels + pl.slot(c));
-      a.set(i, gamma[std::size_t(c)] * stats.rstd[k]);
-      k0.set(i, c0[k]);
-      k1.set(i, c1[k]);
-    }
-  const DxJob job{pl,
-                  call.dy,
-                  call.x,
-                  call.dx,
-                  mean.data(),
-                  a.data(),
-                  k0.data(),
-                  k1.data(),
-                  stream_output(pl, call.dx, 3),  // x, dy, dx
-                  call.running_stats};
-  const auto task = kDx.at(kernel_isa());
-  parallel_for(pl.tasks(), elements_per_task(pl),
-               [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
 }
 
 }  // namespace normcheck::cpu

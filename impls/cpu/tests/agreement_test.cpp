@@ -233,8 +233,9 @@ TEST_CASE("layer norm stays within the judge's bound where a row starts far from
   CHECK(max_relative_error(got.saved_mean.values(), exact.saved_mean.values()) < 1e-4);
 }
 
-TEST_CASE("channel norms stay within the judge's bound where a plane or block starts far from its mean",
-          "[agreement]") {
+TEST_CASE(
+    "channel norms stay within the judge's bound where a plane or block starts far from its mean",
+    "[agreement]") {
   // batch, group and instance norm take their moments in one pass about a
   // shift: NCHW planes about the mean of their first 64 values (runs.hpp,
   // shifted_moments, as layer_norm's rows), NHWC blocks of 32 rows about
@@ -255,9 +256,10 @@ TEST_CASE("channel norms stay within the judge's bound where a plane or block st
   INFO("op " << int(op) << " (nc_op), " << (nchw ? "NCHW, " : "NHWC, ") << spatial
              << " values a plane");
   const std::int64_t N = 3, C = nchw ? 4 : 68, G = 2;
-  auto p = make_problem(op, nchw ? std::vector<std::int64_t>{N, C, spatial}
-                                 : std::vector<std::int64_t>{N, spatial, C},
-                        DType::f32);
+  auto p = make_problem(
+      op,
+      nchw ? std::vector<std::int64_t>{N, C, spatial} : std::vector<std::int64_t>{N, spatial, C},
+      DType::f32);
   p.layout = layout;
   if (op == NC_OP_GROUP_NORM) p.groups = G;
   auto in = random_inputs(p, 29);
