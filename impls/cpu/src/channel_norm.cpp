@@ -329,8 +329,9 @@ struct PlaneSums {
     std::int64_t tiled = 0;
     if constexpr (kHasTiles<S>) {
       tiled = C / kTileChannels * kTileChannels;
+      constexpr std::int64_t per_visit = kBackwardSumsRows<S>;
       const std::int64_t bytes = ahead_rows * C * std::int64_t(sizeof(S)),
-                         steps = rows * (tiled / kTileChannels);
+                         steps = (rows / per_visit + rows % per_visit) * (tiled / kTileChannels);
       RangePrefetch dy_prefetch(dy_ahead, bytes, steps), x_prefetch(x_ahead, bytes, steps);
       block_backward_sums<K>(dy, x, rows, C, tiled, m, dy_prefetch, x_prefetch, s1, s2);
     }
