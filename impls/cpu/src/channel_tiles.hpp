@@ -194,7 +194,7 @@ NC_INLINE void block_moments(const S* p, std::int64_t rows, std::int64_t C, std:
 // Rows per visit of block_backward_sums' per-channel sums: four for bf16,
 // a quarter of the L1 loads and stores (channels-last bf16 backwards
 // 0.88-0.99 of the time); one for f32, whose eight tiles of four rows
-// took 1.01-1.08 of the time at full size (reports/perf.md, issue 17,
+// took up to 1.08 of the time at full size (reports/perf.md, issue 17,
 // session 24). Each channel's terms are added in row order either way.
 template <class S>
 inline constexpr std::int64_t kBackwardSumsRows = std::is_same_v<S, bf16_t> ? 4 : 1;
