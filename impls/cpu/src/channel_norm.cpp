@@ -463,15 +463,24 @@ struct PlaneMoments {
   std::vector<double> mean, m2;  // [sample][channel]
 };
 
-// The statistics tasks' results: per plane in the compute type (NCHW), per
-// (task, channel slot) in double (NHWC).
+// Where the statistics and the backward sums tasks leave their results:
+// per plane in the compute type (NCHW), per (task, channel slot) in double
+// (NHWC). The sizes of those arrays; the other layout's are empty.
+std::size_t plane_results(const Planes& pl) {
+  return std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : 0);
+}
+std::size_t chunk_results(const Planes& pl) {
+  return std::size_t(pl.layout == NC_LAYOUT_NCHW ? 0 : pl.tasks() * pl.channels);
+}
+
+// The statistics tasks' results (see plane_results).
 struct StatsResults {
   ComputeArray mean, m2;
   std::vector<double> chunk_mean, chunk_m2;
   explicit StatsResults(const Planes& pl)
-      : mean(pl.data, std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : 0)),
+      : mean(pl.data, plane_results(pl)),
         m2(mean),
-        chunk_mean(std::size_t(pl.layout == NC_LAYOUT_NCHW ? 0 : pl.tasks() * pl.channels)),
+        chunk_mean(chunk_results(pl)),
         chunk_m2(chunk_mean) {}
   StatsJob job(const Planes& pl, const void* x) {
     return {pl, x, mean.data(), m2.data(), chunk_mean.data(), chunk_m2.data()};
@@ -670,16 +679,12 @@ void forward_in_passes(const ForwardCall& call, const Planes& pl, ForwardPlan& p
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
 }
 
-// The backward sums tasks' results: per plane in the compute type (NCHW),
-// per (task, channel slot) in double (NHWC).
+// The backward sums tasks' results (see plane_results).
 struct SumsResults {
   ComputeArray s1, s2;
   std::vector<double> chunk_s1, chunk_s2;
   explicit SumsResults(const Planes& pl)
-      : s1(pl.data, std::size_t(pl.layout == NC_LAYOUT_NCHW ? pl.count() : 0)),
-        s2(s1),
-        chunk_s1(std::size_t(pl.layout == NC_LAYOUT_NCHW ? 0 : pl.tasks() * pl.channels)),
-        chunk_s2(chunk_s1) {}
+      : s1(pl.data, plane_results(pl)), s2(s1), chunk_s1(chunk_results(pl)), chunk_s2(chunk_s1) {}
   SumsJob job(const Planes& pl, const BackwardCall& call, const void* mean) {
     return {pl, call.dy, call.x, mean, s1.data(), s2.data(), chunk_s1.data(), chunk_s2.data()};
   }
