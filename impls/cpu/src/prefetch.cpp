@@ -24,6 +24,10 @@ bool fits_half_of_l1(std::int64_t bytes) {
   return bytes <= l1_data_bytes() / 2;
 }
 
+bool fits_l1(std::int64_t bytes) {
+  return bytes <= l1_data_bytes();
+}
+
 PrefetchTo prefetch_level(std::int64_t working_set_bytes) {
   return fits_half_of_l1(working_set_bytes) ? PrefetchTo::l1 : PrefetchTo::l2;
 }

@@ -426,6 +426,7 @@ struct RowBackwardJob {
   void* dbeta_part;
   bool stream;       // dx (and dresidual) through streaming stores
   PrefetchTo ahead;  // where the next row's x and dy go during the dx pass
+  bool keep_terms;   // the first pass keeps g and d for the dx pass (kKeepTerms builds)
 };
 
 template <class S, class K>
@@ -440,10 +441,22 @@ struct RowBackward {
   // partials once per two rows. Each column still gets row r's
   // contribution and then row r + 1's, so the bits are those of single rows.
   static constexpr bool kPairRows = kVector64<K> && !kWidenOnce<S, K>;
+  // bf16 in the portable build: where the job says so (keep_terms), the
+  // first pass keeps each value's g = gamma * dy and d = x - mean (f32, pair
+  // order, in `wide`) and the dx pass reads them back (kept_dx_pass) instead
+  // of loading x, dy and gamma and widening x and dy again: 4 of its 8
+  // arithmetic operations per 8 values, for 2 stores in the first pass. The
+  // same values, so the same bits. On the Zen 3 VM (AVX2, 32 KiB L1d) ln /
+  // rms bf16 backwards of 768 and 1024 columns took 0.86-0.90 of the time
+  // in cache; 2048 and 4096, whose 16-32 KiB of kept values spill L1, took
+  // 1.03-1.28x (reports/perf.md, issue 17, session 25). The 64-byte builds
+  // (pairs of rows, AVX-512 conversions) were not measured with it.
+  static constexpr bool kKeepTerms = std::is_same_v<S, bf16_t> && std::is_same_v<W, Halves>;
 
   static NC_INLINE void run(const RowBackwardJob& job, std::int64_t begin, std::int64_t end) {
     const RowBackwardJob j = job;  // see RowForward::run
-    LineVector<float> wide(kWidenOnce<S, K> ? std::size_t(2 * j.cols) : 0);
+    const bool keep = kKeepTerms && j.keep_terms;
+    LineVector<float> wide(kWidenOnce<S, K> || keep ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
@@ -461,6 +474,12 @@ struct RowBackward {
         // Row r + 1 fetched half during row r's first pass, half during its
         // dx pass (see split_prefetch).
         const bool split = r + 1 < j.rows && splits_ahead<S>(j.cols);
+        if constexpr (kKeepTerms)
+          if (keep) {
+            const auto c = first_pass<true>(j, r, dgamma, dbeta, wide.data(), split);
+            kept_dx_pass(j, r, c, wide.data(), r + 1, split);
+            continue;
+          }
         const auto c = first_pass(j, r, dgamma, dbeta, wide.data(), split);
         dx_pass(j, r, c, wide.data(), r + 1, split);
       }
@@ -493,8 +512,10 @@ struct RowBackward {
 
   // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
   // contributions. f16: x and dy are widened into `wide` (2 * cols) and read
-  // from there by dx_pass (see kWidenOnce). split: the first half of row r +
-  // 1 fetched meanwhile.
+  // from there by dx_pass (see kWidenOnce); kKeep: g and d are kept there
+  // for kept_dx_pass (see kKeepTerms). split: the first half of row r + 1
+  // fetched meanwhile.
+  template <bool kKeep = false>
   static NC_INLINE Coefficients first_pass(const RowBackwardJob& j, std::int64_t r, T* dgamma,
                                            T* dbeta, float* wide, bool split = false) {
     const std::int64_t n = j.cols;
@@ -510,6 +531,10 @@ struct RowBackward {
                                      auto& sd) NC_LAMBDA {
       using V = decltype(xv);
       const V d = xv - m, g = wload<V>(gamma + at) * dyv;
+      if constexpr (kKeep) {
+        wput(wide + at, g, false);
+        wput(wide + n + at, d, false);
+      }
       s += g;
       sd += g * d;
       if (dgamma != nullptr) wput(dgamma + at, wload<V>(dgamma + at) + dyv * (d * rs), false);
@@ -685,6 +710,36 @@ struct RowBackward {
                               (widen(read_x[i]) - mean) * c.c1);
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
+    }
+  }
+  // dx_pass of a row whose first pass kept its g and d (kKeepTerms; whole
+  // blocks of 2 L columns only), reading them where dx_pass computes them.
+  static NC_INLINE void kept_dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
+                                     const float* kept, std::int64_t ahead_row, bool split) {
+    const std::int64_t n = j.cols;
+    const S* x = static_cast<const S*>(j.x) + r * n;
+    const S* dy = static_cast<const S*>(j.dy) + r * n;
+    const T rstd = rstd_of(j, r);
+    const W vr = wsplat<W>(rstd);
+    S* dx = static_cast<S*>(j.dx) + r * n;
+    S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
+    const W v0 = wsplat<W>(c.c0), v1 = wsplat<W>(c.c1);
+    const std::int64_t next = ahead_row < j.rows ? (ahead_row - r) * n : 0;
+    const float* kg = kept;
+    const float* kd = kept + n;
+    const auto dx_of = [&](std::int64_t at) NC_LAMBDA {
+      return (vr * wload<W>(kg + at) + v0) + wload<W>(kd + at) * v1;
+    };
+    for (std::int64_t i = 0; i < n; i += 2 * L) {
+      if (split) {
+        split_prefetch(j, x, dy, i, 1);
+      } else {
+        prefetch_elements<2 * L>(x + next + i, j.ahead);
+        prefetch_elements<2 * L>(dy + next + i, j.ahead);
+      }
+      const W even = dx_of(i), odd = dx_of(i + L);
+      wput_pair<K>(dx + i, even, odd, j.stream);
+      if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
     }
   }
 };
@@ -880,7 +935,10 @@ void backward_rows(const BackwardCall& call) {
                            should_stream(call.dx, g.rows * row_bytes, arrays, row_bytes) &&
                                (call.dresidual == nullptr ||
                                 should_stream(call.dresidual, g.rows * row_bytes, arrays, row_bytes)),
-                           prefetch_level(working_set)};
+                           prefetch_level(working_set),
+                           // g and d, 8 bytes a column: see kKeepTerms.
+                           g.data == DType::bf16 && g.cols % std::int64_t(kPairBlock) == 0 &&
+                               fits_l1(working_set + 8 * g.cols)};
   const auto task = kBackward.at(kernel_isa());
   parallel_for(blocks, kRowBlock * g.cols,
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });

@@ -321,6 +321,8 @@ enum class PrefetchTo { l1, l2 };
 PrefetchTo prefetch_level(std::int64_t working_set_bytes);
 // Whether `bytes` fit in half of this CPU's L1 data cache (sysconf).
 bool fits_half_of_l1(std::int64_t bytes);
+// Whether `bytes` fit in this CPU's L1 data cache (sysconf).
+bool fits_l1(std::int64_t bytes);
 
 NC_INLINE void prefetch_line(const void* p, PrefetchTo to) {
   if (to == PrefetchTo::l1)
