@@ -11,7 +11,7 @@
 // (reports/perf.md, issue 17, session 23): repeat a comparison, and trust a few per cent only where
 // it repeats. Times, not bandwidth: pick shapes that stay in cache to compare code.
 //
-// Usage: nc_interleaved_ab [--op ln|rms|bn|gn|in] [--dir fwd|bwd] [--dtype f32|bf16]
+// Usage: nc_interleaved_ab [--op ln|rms|bn|gn|in] [--dir fwd|bwd] [--dtype f32|bf16|f16]
 //          [--rows R] [--cols C] [--shape N,C,H,W] [--layout nchw|nhwc]
 //          [--rounds N] [--calls K] BACKEND ...
 // --rows and --cols shape ln / rms problems; --shape any problem (for
@@ -108,7 +108,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--dir")
       one_of(o.dir, {"fwd", "bwd"});
     else if (a == "--dtype")
-      one_of(o.dtype, {"f32", "bf16"});
+      one_of(o.dtype, {"f32", "bf16", "f16"});
     else if (a == "--rows")
       o.rows = count_of(argv[i - 1], v);
     else if (a == "--cols")
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
                        : o.op == "gn"  ? model::Op::group_norm
                                        : model::Op::instance_norm;
   model::Problem p =
-      bench::bench_problem(op, o.dtype == "bf16" ? numeric::DType::bf16 : numeric::DType::f32);
+      bench::bench_problem(op, *numeric::parse_dtype(o.dtype));
   p.shape = o.shape;
   if (!model::traits(op).row_op)
     p.layout = o.layout == "nchw" ? model::Layout::nchw : model::Layout::nhwc;

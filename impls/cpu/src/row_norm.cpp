@@ -451,12 +451,15 @@ struct RowBackward {
   // in cache; 2048 and 4096, whose 16-32 KiB of kept values spill L1, took
   // 1.03-1.28x (reports/perf.md, issue 17, session 25). The 64-byte builds
   // (pairs of rows, AVX-512 conversions) were not measured with it.
-  static constexpr bool kKeepTerms = std::is_same_v<S, bf16_t> && std::is_same_v<W, Halves>;
+  // f16 in the portable build always keeps them (kWidenOnce: it would
+  // otherwise keep its widened x and dy there, in the same bytes).
+  static constexpr bool kKeepTerms =
+      (std::is_same_v<S, bf16_t> && std::is_same_v<W, Halves>) || kWidenOnce<S, K>;
 
   static NC_INLINE void run(const RowBackwardJob& job, std::int64_t begin, std::int64_t end) {
     const RowBackwardJob j = job;  // see RowForward::run
-    const bool keep = kKeepTerms && j.keep_terms;
-    LineVector<float> wide(kWidenOnce<S, K> || keep ? std::size_t(2 * j.cols) : 0);
+    const bool keep = kWidenOnce<S, K> || (kKeepTerms && j.keep_terms);
+    LineVector<float> wide(keep ? std::size_t(2 * j.cols) : 0);
     for (std::int64_t b = begin; b < end; ++b) {
       T* dgamma = j.dgamma_part ? static_cast<T*>(j.dgamma_part) + b * j.cols : nullptr;
       T* dbeta = j.dbeta_part ? static_cast<T*>(j.dbeta_part) + b * j.cols : nullptr;
@@ -467,8 +470,8 @@ struct RowBackward {
       if constexpr (kPairRows)
         for (; r + 2 <= last; r += 2) {
           const auto c = first_pass_pair(j, r, dgamma, dbeta);
-          dx_pass(j, r, c[0], wide.data(), r + 2);
-          dx_pass(j, r + 1, c[1], wide.data(), r + 3);
+          dx_pass(j, r, c[0], r + 2);
+          dx_pass(j, r + 1, c[1], r + 3);
         }
       for (; r < last; ++r) {
         // Row r + 1 fetched half during row r's first pass, half during its
@@ -481,7 +484,7 @@ struct RowBackward {
             continue;
           }
         const auto c = first_pass(j, r, dgamma, dbeta, wide.data(), split);
-        dx_pass(j, r, c, wide.data(), r + 1, split);
+        dx_pass(j, r, c, r + 1, split);
       }
     }
     if (j.stream) stream_fence();
@@ -511,9 +514,8 @@ struct RowBackward {
   }
 
   // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
-  // contributions. f16: x and dy are widened into `wide` (2 * cols) and read
-  // from there by dx_pass (see kWidenOnce); kKeep: g and d are kept there
-  // for kept_dx_pass (see kKeepTerms). split: the first half of row r + 1
+  // contributions. kKeep: g and d are kept in `wide` (2 * cols) for
+  // kept_dx_pass (see kKeepTerms). split: the first half of row r + 1
   // fetched meanwhile.
   template <bool kKeep = false>
   static NC_INLINE Coefficients first_pass(const RowBackwardJob& j, std::int64_t r, T* dgamma,
@@ -571,24 +573,17 @@ struct RowBackward {
         accumulate(i, xv.even, dyv.even);
         accumulate(i + L, xv.odd, dyv.odd);
       }
-    [[maybe_unused]] float* wide_x = wide;
-    [[maybe_unused]] float* wide_dy = kWidenOnce<S, K> ? wide + n : nullptr;
     for (; i + L <= n; i += L) {
       if (split) split_prefetch(j, x, dy, i, 0);
-      const auto xv = wload<W>(x + i), dyv = wload<W>(dy + i);
-      if constexpr (kWidenOnce<S, K>) {
-        wput(wide_x + i, xv, false);
-        wput(wide_dy + i, dyv, false);
-      }
-      accumulate(i, xv, dyv);
+      accumulate(i, wload<W>(x + i), wload<W>(dy + i));
     }
     T tg = T(0), tgd = T(0);
     for (; i < n; ++i) {
-      if constexpr (kWidenOnce<S, K>) {
-        wide_x[i] = widen(x[i]);
-        wide_dy[i] = widen(dy[i]);
-      }
       const T d = widen(x[i]) - mean, dyv = widen(dy[i]), g = gamma[i] * dyv;
+      if constexpr (kKeep) {
+        wide[i] = g;
+        wide[n + i] = d;
+      }
       tg += g;
       tgd += g * d;
       if (dgamma != nullptr) dgamma[i] += dyv * (d * rstd);
@@ -653,8 +648,7 @@ struct RowBackward {
   // L1; row `ahead_row`'s x and dy are fetched meanwhile (split: the second
   // half of row r + 1's, see split_prefetch).
   static NC_INLINE void dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
-                                [[maybe_unused]] const float* wide, std::int64_t ahead_row,
-                                bool split = false) {
+                                std::int64_t ahead_row, bool split = false) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x) + r * n;
     const S* dy = static_cast<const S*>(j.dy) + r * n;
@@ -682,18 +676,6 @@ struct RowBackward {
         wput_pair<K>(dx + i, even, odd, j.stream);
         if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
       }
-    const auto* read_x = [&] {
-      if constexpr (kWidenOnce<S, K>)
-        return wide;
-      else
-        return x;
-    }();
-    const auto* read_dy = [&] {
-      if constexpr (kWidenOnce<S, K>)
-        return wide + n;
-      else
-        return dy;
-    }();
     for (; i + L <= n; i += L) {
       if (split) {
         split_prefetch(j, x, dy, i, 1);
@@ -701,19 +683,19 @@ struct RowBackward {
         prefetch_line(x + next + i, j.ahead);
         prefetch_line(dy + next + i, j.ahead);
       }
-      const W out = dx_of(i, wload<W>(read_x + i), wload<W>(read_dy + i));
+      const W out = dx_of(i, wload<W>(x + i), wload<W>(dy + i));
       wput(dx + i, out, j.stream);
       if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
-      const S out = narrow<S>((rstd * (gamma[i] * widen(read_dy[i])) + c.c0) +
-                              (widen(read_x[i]) - mean) * c.c1);
+      const S out = narrow<S>((rstd * (gamma[i] * widen(dy[i])) + c.c0) + (widen(x[i]) - mean) * c.c1);
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
     }
   }
-  // dx_pass of a row whose first pass kept its g and d (kKeepTerms; whole
-  // blocks of 2 L columns only), reading them where dx_pass computes them.
+  // dx_pass of a row whose first pass kept its g and d (kKeepTerms),
+  // reading them where dx_pass computes them: bf16's in pair order for each
+  // whole block of 2 L columns, as gamma.
   static NC_INLINE void kept_dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
                                      const float* kept, std::int64_t ahead_row, bool split) {
     const std::int64_t n = j.cols;
@@ -730,16 +712,34 @@ struct RowBackward {
     const auto dx_of = [&](std::int64_t at) NC_LAMBDA {
       return (vr * wload<W>(kg + at) + v0) + wload<W>(kd + at) * v1;
     };
-    for (std::int64_t i = 0; i < n; i += 2 * L) {
+    std::int64_t i = 0;
+    if constexpr (std::is_same_v<S, bf16_t>)
+      for (; i + 2 * L <= n; i += 2 * L) {
+        if (split) {
+          split_prefetch(j, x, dy, i, 1);
+        } else {
+          prefetch_elements<2 * L>(x + next + i, j.ahead);
+          prefetch_elements<2 * L>(dy + next + i, j.ahead);
+        }
+        const W even = dx_of(i), odd = dx_of(i + L);
+        wput_pair<K>(dx + i, even, odd, j.stream);
+        if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
+      }
+    for (; i + L <= n; i += L) {
       if (split) {
         split_prefetch(j, x, dy, i, 1);
       } else {
-        prefetch_elements<2 * L>(x + next + i, j.ahead);
-        prefetch_elements<2 * L>(dy + next + i, j.ahead);
+        prefetch_line(x + next + i, j.ahead);
+        prefetch_line(dy + next + i, j.ahead);
       }
-      const W even = dx_of(i), odd = dx_of(i + L);
-      wput_pair<K>(dx + i, even, odd, j.stream);
-      if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
+      const W out = dx_of(i);
+      wput(dx + i, out, j.stream);
+      if (dres != nullptr) wput(dres + i, out, j.stream);
+    }
+    for (; i < n; ++i) {
+      const S out = narrow<S>((rstd * kg[i] + c.c0) + kd[i] * c.c1);
+      dx[i] = out;
+      if (dres != nullptr) dres[i] = out;
     }
   }
 };
@@ -914,7 +914,7 @@ void backward_rows(const BackwardCall& call) {
                                   KeptUse::dgamma_partials);
   const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0, KeptUse::dbeta_partials);
   // x and dy of this row and the next, gamma, the dgamma/dbeta partials, and
-  // f16's widened x and dy.
+  // f16's kept g and d (see kKeepTerms).
   const std::int64_t working_set = 4 * row_bytes +
                                    (want_params ? 3 : 1) * g.cols * compute_bytes(g.data) +
                                    (g.data == DType::f16 ? 2 * g.cols * 4 : 0);
@@ -937,8 +937,7 @@ void backward_rows(const BackwardCall& call) {
                                 should_stream(call.dresidual, g.rows * row_bytes, arrays, row_bytes)),
                            prefetch_level(working_set),
                            // g and d, 8 bytes a column: see kKeepTerms.
-                           g.data == DType::bf16 && g.cols % std::int64_t(kPairBlock) == 0 &&
-                               fits_l1(working_set + 8 * g.cols)};
+                           g.data == DType::bf16 && fits_l1(working_set + 8 * g.cols)};
   const auto task = kBackward.at(kernel_isa());
   parallel_for(blocks, kRowBlock * g.cols,
                [&](std::int64_t b, std::int64_t e) { task(job, b, e); });

@@ -1,15 +1,17 @@
-// The bf16 row backward's dx, bit for bit, against its formula evaluated
+// The bf16 and f16 row backwards' dx, bit for bit, against their formula evaluated
 // here in f32 scalars, on inputs whose sums are exact: x and dy small
 // integers, gamma in half steps, the saved mean in quarter steps, so every
 // g = gamma * dy, d = x - mean and g * d is a multiple of 1/8 below 2^21
 // and sum(g), sum(g * d) come out exact in any order of addition. What is
 // left is the per-element arithmetic, whose order the kernel fixes:
 //   c0 = -rstd * sum(g) / n (layer norm; rms: 0), c1 = -rstd^3 * sum(g d) / n
-//   (in double, rounded to f32), dx = bf16((rstd * g + c0) + d * c1).
-// 768 and 1024 columns take the path that keeps g and d from the first
-// pass (row_norm.cpp, kKeepTerms), 4096 the one that recomputes them, and
-// both must give the formula's bf16 values and signs. Tolerance: none. An
-// f32-level change of association shows in a bf16 result only where it
+//   (in double, rounded to f32), dx = round((rstd * g + c0) + d * c1).
+// bf16 rows of 768, 1000 (a 8-value tail) and 1024 columns take the path
+// that keeps g and d from the first pass (row_norm.cpp, kKeepTerms), 4096
+// the one that recomputes them; f16 keeps them in the portable build
+// whatever the length. Each must give the formula's values and signs.
+// Tolerance: none. An f32-level change of association shows in a 16-bit
+// result only where it
 // crosses a rounding boundary, so this pins what each path computes (a
 // kept d read one column off fails every case that keeps); that the two
 // paths give the same bits rests on their identical operations and on the
@@ -36,14 +38,15 @@ double small_integer(std::int64_t i, std::int64_t salt, std::int64_t span) {
 
 }  // namespace
 
-TEST_CASE("bf16 row backward dx equals its formula bit for bit where the sums are exact",
+TEST_CASE("bf16 and f16 row backward dx equals its formula bit for bit where the sums are exact",
           "[backward]") {
   const auto op = GENERATE(NC_OP_LAYER_NORM, NC_OP_RMS_NORM);
-  const std::int64_t cols = GENERATE(768, 1024, 4096);
+  const auto dtype = GENERATE(DType::bf16, DType::f16);
+  const std::int64_t cols = GENERATE(768, 1000, 1024, 4096);
   const std::int64_t rows = 6;
   const bool rms = op == NC_OP_RMS_NORM;
-  INFO((rms ? "rms " : "ln ") << rows << "x" << cols);
-  const auto p = make_problem(op, {rows, cols}, DType::bf16);
+  INFO((rms ? "rms " : "ln ") << numeric::dtype_name(dtype) << " " << rows << "x" << cols);
+  const auto p = make_problem(op, {rows, cols}, dtype);
   auto in = random_inputs(p, 5);
   for (std::int64_t i = 0; i < rows * cols; ++i) {
     in.x.set(i, small_integer(i, 1, 8));
@@ -52,7 +55,7 @@ TEST_CASE("bf16 row backward dx equals its formula bit for bit where the sums ar
   for (std::int64_t c = 0; c < cols; ++c) in.gamma.set(c, 0.5 * double(1 + c % 4));
   auto fwd = run_forward(cpu::backend_table(), p, in);
   REQUIRE(fwd.status == NC_OK);
-  // Saved statistics of our choosing, f32 (the stats dtype of bf16 data).
+  // Saved statistics of our choosing, f32 (the stats dtype of 16-bit data).
   for (std::int64_t r = 0; r < rows; ++r) {
     if (!rms) fwd.saved_mean.set(r, 0.25 * double(r) - 0.5);
     fwd.saved_rstd.set(r, 0.7 + 0.01 * double(r));
@@ -79,7 +82,7 @@ TEST_CASE("bf16 row backward dx equals its formula bit for bit where the sums ar
       const float d = float(in.x.at(i)) - mean;
       const float first = rstd * g + c0;
       const float second = d * c1;
-      const double expected = numeric::round_to(DType::bf16, double(first + second));
+      const double expected = numeric::round_to(dtype, double(first + second));
       const double got = b.dx.at(i);
       if (got != expected || std::signbit(got) != std::signbit(expected)) {
         if (mismatched == 0)
