@@ -98,8 +98,23 @@ NC_INLINE Halves load_halves(const bf16_t* p) {
   return {std::bit_cast<F8>(load_half_bits8(p) << 16),
           std::bit_cast<F8>(load_half_bits8(p + 8) << 16)};
 }
+// f16_bits_to_f32 selects per lane between the finite re-biasing and the
+// infinity / NaN encoding; where no lane of the 16 is either (one test),
+// the re-biasing alone gives the same bits.
+NC_INLINE F8 finite_f16_bits_to_f32(U8 h) {
+  return std::bit_cast<F8>(
+      std::bit_cast<U8>(std::bit_cast<F8>((h & 0x7fffu) << 13) * 0x1p112f) | ((h & 0x8000u) << 16));
+}
 NC_INLINE Halves load_halves(const f16_t* p) {
-  return {f16_bits_to_f32(load_half_bits8(p)), f16_bits_to_f32(load_half_bits8(p + 8))};
+  const U8 lo = load_half_bits8(p), hi = load_half_bits8(p + 8);
+  // Below zero where a magnitude is 0x7c00 (infinity) or above (NaN).
+  const U8 special = (0x7bffu - (lo & 0x7fffu)) | (0x7bffu - (hi & 0x7fffu));
+  typedef std::uint32_t U4 __attribute__((vector_size(16)));
+  const U4 folded = __builtin_shufflevector(special, special, 0, 1, 2, 3) |
+                    __builtin_shufflevector(special, special, 4, 5, 6, 7);
+  if (__builtin_expect(_mm_movemask_ps(std::bit_cast<__m128>(folded)) == 0, 1))
+    return {finite_f16_bits_to_f32(lo), finite_f16_bits_to_f32(hi)};
+  return {f16_bits_to_f32(lo), f16_bits_to_f32(hi)};
 }
 // The even and the odd elements of 16 bf16 values loaded as 8 words.
 NC_INLINE F8 bf16_even8(U8 w) {
@@ -169,9 +184,37 @@ NC_INLINE void put_halves(bf16_t* p, Halves v, bool stream) {
     put_half_bits8(p + 8, bf16_rounded_in_high_half(v.hi) >> 16, stream);
   }
 }
+// Whether every lane of a and b rounds to a normal finite f16: |x| in
+// [2^-14, 65520), magnitude bits a in [0x38800000, 0x477fefff]. Both
+// differences are below zero where a lane is out of that range (a <
+// 2^31, so neither wraps), and their OR keeps the sign.
+NC_INLINE bool all_normal_f16(F8 a, F8 b) {
+  const U8 ma = std::bit_cast<U8>(a) & 0x7fffffffu, mb = std::bit_cast<U8>(b) & 0x7fffffffu;
+  const U8 out = ((ma - 0x38800000u) | (0x477fefffu - ma)) | ((mb - 0x38800000u) | (0x477fefffu - mb));
+  typedef std::uint32_t U4 __attribute__((vector_size(16)));
+  const U4 folded = __builtin_shufflevector(out, out, 0, 1, 2, 3) |
+                    __builtin_shufflevector(out, out, 4, 5, 6, 7);
+  return _mm_movemask_ps(std::bit_cast<__m128>(folded)) == 0;
+}
+// f32_to_f16_bits of lanes that all round to normal finite f16
+// (all_normal_f16): its re-biasing and rounding alone.
+NC_INLINE U8 f32_to_normal_f16_bits(F8 f) {
+  const U8 u = std::bit_cast<U8>(f);
+  const U8 a = u & 0x7fffffffu;
+  return ((a + 0xc8000fffu + ((a >> 13) & 1u)) >> 13) | ((u >> 16) & 0x8000u);
+}
+// f32_to_f16_bits spends most of its operations on the lanes that are not
+// normal (subnormal, overflow, NaN: three selections per lane); one range
+// test per 16 values and, where a lane is outside it, a rarely taken branch
+// to the whole conversion give the same bits.
 NC_INLINE void put_halves(f16_t* p, Halves v, bool stream) {
-  put_half_bits8(p, f32_to_f16_bits(v.lo), stream);
-  put_half_bits8(p + 8, f32_to_f16_bits(v.hi), stream);
+  if (__builtin_expect(all_normal_f16(v.lo, v.hi), 1)) {
+    put_half_bits8(p, f32_to_normal_f16_bits(v.lo), stream);
+    put_half_bits8(p + 8, f32_to_normal_f16_bits(v.hi), stream);
+  } else {
+    put_half_bits8(p, f32_to_f16_bits(v.lo), stream);
+    put_half_bits8(p + 8, f32_to_f16_bits(v.hi), stream);
+  }
 }
 // 32 bf16 values from their even and odd elements (vput_pair).
 // One NaN test for the 32 (see pack_pair8).

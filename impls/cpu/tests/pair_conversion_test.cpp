@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <cmath>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -221,6 +222,19 @@ NC_SIMD_CLONES void store_f16(const float* in, std::uint16_t* out, std::int64_t 
   for (std::int64_t i = 0; i < n; i += kLanes)
     cpu::vstore(reinterpret_cast<cpu::f16_t*>(out + i), cpu::vload(in + i));
 }
+// The 16-value forms the portable kernels use (Halves), each with a fast
+// path for blocks without special values (native.hpp).
+NC_SIMD_CLONES void load_f16_halves(const std::uint16_t* in, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes) {
+    const cpu::Halves v = cpu::load_halves(reinterpret_cast<const cpu::f16_t*>(in + i));
+    cpu::store8(out + i, v.lo);
+    cpu::store8(out + i + 8, v.hi);
+  }
+}
+NC_SIMD_CLONES void store_f16_halves(const float* in, std::uint16_t* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; i += kLanes)
+    cpu::put_halves(reinterpret_cast<cpu::f16_t*>(out + i), cpu::load_halves(in + i), false);
+}
 NC_SIMD_CLONES void store_bf16(const float* in, std::uint16_t* out, std::int64_t n) {
   for (std::int64_t i = 0; i < n; i += kLanes)
     cpu::vstore(reinterpret_cast<cpu::bf16_t*>(out + i), cpu::vload(in + i));
@@ -242,6 +256,45 @@ TEST_CASE("vector f16 loads equal the scalar conversion on every pattern") {
     REQUIRE(std::bit_cast<std::uint32_t>(out[i]) ==
             std::bit_cast<std::uint32_t>(numeric::fast::f16_to_f32(h[i])));
   }
+}
+
+TEST_CASE("16-value f16 loads and stores equal the scalar conversions, with and without specials") {
+  // Loads: every pattern in order, so blocks of 16 hold only finite values
+  // (the fast path) except around infinity and NaN (0x7c00-0x7fff,
+  // 0xfc00-0xffff); then each finite block again with one infinity or NaN
+  // in one lane, which must send the whole block the exact way.
+  std::vector<std::uint16_t> h(65536);
+  for (std::uint32_t i = 0; i < 65536; ++i) h[i] = std::uint16_t(i);
+  for (const std::uint16_t special : {0x7c00, 0xfc00, 0x7e01, 0x7c01, 0xfd00})
+    for (std::uint32_t block = 0; block < 0x7c00; block += 16 * 97) {
+      for (std::uint32_t k = 0; k < 16; ++k) h.push_back(std::uint16_t(block + k));
+      h[h.size() - 16 + (block / 16) % 16] = special;
+    }
+  std::vector<float> loaded(h.size());
+  load_f16_halves(h.data(), loaded.data(), std::int64_t(h.size()));
+  std::size_t load_mismatched = 0;
+  for (std::size_t i = 0; i < h.size(); ++i)
+    if (std::bit_cast<std::uint32_t>(loaded[i]) !=
+        std::bit_cast<std::uint32_t>(numeric::fast::f16_to_f32(h[i])))
+      ++load_mismatched;
+  CHECK(load_mismatched == 0);
+  // Stores: every rounding point (blocks of normal values, and blocks that
+  // mix in subnormals, overflow, infinity and NaN), then blocks of values
+  // that round to normal f16 with one lane moved just outside that range.
+  auto in = cpu::testing::rounding_cases();
+  in.resize(in.size() / 16 * 16);
+  for (const float outside : {0x1p-15f, 65520.0f, -65520.0f, 0x1.fffffep-15f,
+                              std::numeric_limits<float>::quiet_NaN()})
+    for (int block = 0; block < 40; ++block) {
+      for (int k = 0; k < 16; ++k) in.push_back(std::ldexp(1.0f + float(k) / 17.0f, block % 30 - 14));
+      in[in.size() - 16 + std::size_t(block % 16)] = outside;
+    }
+  std::vector<std::uint16_t> stored(in.size());
+  store_f16_halves(in.data(), stored.data(), std::int64_t(in.size()));
+  std::size_t store_mismatched = 0;
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (stored[i] != numeric::fast::f32_to_f16(in[i])) ++store_mismatched;
+  CHECK(store_mismatched == 0);
 }
 
 TEST_CASE("vector f16 and bf16 stores equal the scalar conversions at every rounding point") {
