@@ -190,7 +190,8 @@ NC_INLINE void put_halves(bf16_t* p, Halves v, bool stream) {
 // 2^31, so neither wraps), and their OR keeps the sign.
 NC_INLINE bool all_normal_f16(F8 a, F8 b) {
   const U8 ma = std::bit_cast<U8>(a) & 0x7fffffffu, mb = std::bit_cast<U8>(b) & 0x7fffffffu;
-  const U8 out = ((ma - 0x38800000u) | (0x477fefffu - ma)) | ((mb - 0x38800000u) | (0x477fefffu - mb));
+  const U8 out =
+      ((ma - 0x38800000u) | (0x477fefffu - ma)) | ((mb - 0x38800000u) | (0x477fefffu - mb));
   typedef std::uint32_t U4 __attribute__((vector_size(16)));
   const U4 folded = __builtin_shufflevector(out, out, 0, 1, 2, 3) |
                     __builtin_shufflevector(out, out, 4, 5, 6, 7);

@@ -644,6 +644,13 @@ struct RowBackward {
             coefficients(j, rstd1, wsum(sg1) + tg1, wsum(sgd1) + tgd1)};
   }
 
+  // dx of one vector or value from its g = gamma * dy and d = x - mean: the
+  // one formula dx_pass and kept_dx_pass evaluate, so their bits agree.
+  template <class V>
+  static NC_INLINE V dx_value(V g, V d, V rstd, V c0, V c1) {
+    return (rstd * g + c0) + d * c1;
+  }
+
   // dx (and dresidual) of row r from its coefficients. This pass works from
   // L1; row `ahead_row`'s x and dy are fetched meanwhile (split: the second
   // half of row r + 1's, see split_prefetch).
@@ -660,7 +667,7 @@ struct RowBackward {
     const W v0 = wsplat<W>(c.c0), v1 = wsplat<W>(c.c1);
     const std::int64_t next = ahead_row < j.rows ? (ahead_row - r) * n : 0;
     const auto dx_of = [&](std::int64_t at, W xv, W dyv) NC_LAMBDA {
-      return (vr * (wload<W>(gamma + at) * dyv) + v0) + (xv - vm) * v1;
+      return dx_value(wload<W>(gamma + at) * dyv, xv - vm, vr, v0, v1);
     };
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
@@ -688,7 +695,8 @@ struct RowBackward {
       if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
-      const S out = narrow<S>((rstd * (gamma[i] * widen(dy[i])) + c.c0) + (widen(x[i]) - mean) * c.c1);
+      const S out =
+          narrow<S>(dx_value(gamma[i] * widen(dy[i]), widen(x[i]) - mean, rstd, c.c0, c.c1));
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
     }
@@ -710,7 +718,7 @@ struct RowBackward {
     const float* kg = kept;
     const float* kd = kept + n;
     const auto dx_of = [&](std::int64_t at) NC_LAMBDA {
-      return (vr * wload<W>(kg + at) + v0) + wload<W>(kd + at) * v1;
+      return dx_value(wload<W>(kg + at), wload<W>(kd + at), vr, v0, v1);
     };
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
@@ -737,7 +745,7 @@ struct RowBackward {
       if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
-      const S out = narrow<S>((rstd * kg[i] + c.c0) + kd[i] * c.c1);
+      const S out = narrow<S>(dx_value(kg[i], kd[i], rstd, c.c0, c.c1));
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
     }

@@ -286,7 +286,8 @@ TEST_CASE("16-value f16 loads and stores equal the scalar conversions, with and 
   for (const float outside : {0x1p-15f, 65520.0f, -65520.0f, 0x1.fffffep-15f,
                               std::numeric_limits<float>::quiet_NaN()})
     for (int block = 0; block < 40; ++block) {
-      for (int k = 0; k < 16; ++k) in.push_back(std::ldexp(1.0f + float(k) / 17.0f, block % 30 - 14));
+      for (int k = 0; k < 16; ++k)
+        in.push_back(std::ldexp(1.0f + float(k) / 17.0f, block % 30 - 14));
       in[in.size() - 16 + std::size_t(block % 16)] = outside;
     }
   std::vector<std::uint16_t> stored(in.size());
