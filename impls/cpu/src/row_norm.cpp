@@ -443,7 +443,7 @@ struct RowBackward {
   static constexpr bool kPairRows = kVector64<K> && !kWidenOnce<S, K>;
   // bf16 in the portable build: where the job says so (keep_terms), the
   // first pass keeps each value's g = gamma * dy and d = x - mean (f32, pair
-  // order, in `wide`) and the dx pass reads them back (kept_dx_pass) instead
+  // order, in `wide`) and the dx pass reads them back (dx_pass<true>) instead
   // of loading x, dy and gamma and widening x and dy again: 4 of its 8
   // arithmetic operations per 8 values, for 2 stores in the first pass. The
   // same values, so the same bits. On the Zen 3 VM (AVX2, 32 KiB L1d) ln /
@@ -470,8 +470,8 @@ struct RowBackward {
       if constexpr (kPairRows)
         for (; r + 2 <= last; r += 2) {
           const auto c = first_pass_pair(j, r, dgamma, dbeta);
-          dx_pass(j, r, c[0], r + 2);
-          dx_pass(j, r + 1, c[1], r + 3);
+          dx_pass(j, r, c[0], nullptr, r + 2);
+          dx_pass(j, r + 1, c[1], nullptr, r + 3);
         }
       for (; r < last; ++r) {
         // Row r + 1 fetched half during row r's first pass, half during its
@@ -480,11 +480,11 @@ struct RowBackward {
         if constexpr (kKeepTerms)
           if (keep) {
             const auto c = first_pass<true>(j, r, dgamma, dbeta, wide.data(), split);
-            kept_dx_pass(j, r, c, wide.data(), r + 1, split);
+            dx_pass<true>(j, r, c, wide.data(), r + 1, split);
             continue;
           }
         const auto c = first_pass(j, r, dgamma, dbeta, wide.data(), split);
-        dx_pass(j, r, c, r + 1, split);
+        dx_pass(j, r, c, nullptr, r + 1, split);
       }
     }
     if (j.stream) stream_fence();
@@ -515,7 +515,7 @@ struct RowBackward {
 
   // The first pass over row r: sum(g), sum(g * d) and the row's dgamma/dbeta
   // contributions. kKeep: g and d are kept in `wide` (2 * cols) for
-  // kept_dx_pass (see kKeepTerms). split: the first half of row r + 1
+  // dx_pass<true> (see kKeepTerms). split: the first half of row r + 1
   // fetched meanwhile.
   template <bool kKeep = false>
   static NC_INLINE Coefficients first_pass(const RowBackwardJob& j, std::int64_t r, T* dgamma,
@@ -644,8 +644,7 @@ struct RowBackward {
             coefficients(j, rstd1, wsum(sg1) + tg1, wsum(sgd1) + tgd1)};
   }
 
-  // dx of one vector or value from its g = gamma * dy and d = x - mean: the
-  // one formula dx_pass and kept_dx_pass evaluate, so their bits agree.
+  // dx of one vector or value from its g = gamma * dy and d = x - mean.
   template <class V>
   static NC_INLINE V dx_value(V g, V d, V rstd, V c0, V c1) {
     return (rstd * g + c0) + d * c1;
@@ -653,9 +652,14 @@ struct RowBackward {
 
   // dx (and dresidual) of row r from its coefficients. This pass works from
   // L1; row `ahead_row`'s x and dy are fetched meanwhile (split: the second
-  // half of row r + 1's, see split_prefetch).
+  // half of row r + 1's, see split_prefetch). kKept: g and d are read from
+  // `kept`, where the first pass left them (kKeepTerms: bf16's in pair order
+  // for each whole block of 2 L columns, as gamma), instead of computed from
+  // x, dy and gamma; the same values, so the same bits.
+  template <bool kKept = false>
   static NC_INLINE void dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
-                                std::int64_t ahead_row, bool split = false) {
+                                [[maybe_unused]] const float* kept, std::int64_t ahead_row,
+                                bool split = false) {
     const std::int64_t n = j.cols;
     const S* x = static_cast<const S*>(j.x) + r * n;
     const S* dy = static_cast<const S*>(j.dy) + r * n;
@@ -666,59 +670,14 @@ struct RowBackward {
     S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
     const W v0 = wsplat<W>(c.c0), v1 = wsplat<W>(c.c1);
     const std::int64_t next = ahead_row < j.rows ? (ahead_row - r) * n : 0;
+    [[maybe_unused]] const float* kept_d = kKept ? kept + n : nullptr;
     const auto dx_of = [&](std::int64_t at, W xv, W dyv) NC_LAMBDA {
       return dx_value(wload<W>(gamma + at) * dyv, xv - vm, vr, v0, v1);
     };
-    std::int64_t i = 0;
-    if constexpr (std::is_same_v<S, bf16_t>)
-      for (; i + 2 * L <= n; i += 2 * L) {
-        if (split) {
-          split_prefetch(j, x, dy, i, 1);
-        } else {
-          prefetch_elements<2 * L>(x + next + i, j.ahead);
-          prefetch_elements<2 * L>(dy + next + i, j.ahead);
-        }
-        const auto xv = wload_pair<W>(x + i), dyv = wload_pair<W>(dy + i);
-        const W even = dx_of(i, xv.even, dyv.even), odd = dx_of(i + L, xv.odd, dyv.odd);
-        wput_pair<K>(dx + i, even, odd, j.stream);
-        if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
-      }
-    for (; i + L <= n; i += L) {
-      if (split) {
-        split_prefetch(j, x, dy, i, 1);
-      } else {
-        prefetch_line(x + next + i, j.ahead);
-        prefetch_line(dy + next + i, j.ahead);
-      }
-      const W out = dx_of(i, wload<W>(x + i), wload<W>(dy + i));
-      wput(dx + i, out, j.stream);
-      if (dres != nullptr) wput(dres + i, out, j.stream);
-    }
-    for (; i < n; ++i) {
-      const S out =
-          narrow<S>(dx_value(gamma[i] * widen(dy[i]), widen(x[i]) - mean, rstd, c.c0, c.c1));
-      dx[i] = out;
-      if (dres != nullptr) dres[i] = out;
-    }
-  }
-  // dx_pass of a row whose first pass kept its g and d (kKeepTerms),
-  // reading them where dx_pass computes them: bf16's in pair order for each
-  // whole block of 2 L columns, as gamma.
-  static NC_INLINE void kept_dx_pass(const RowBackwardJob& j, std::int64_t r, Coefficients c,
-                                     const float* kept, std::int64_t ahead_row, bool split) {
-    const std::int64_t n = j.cols;
-    const S* x = static_cast<const S*>(j.x) + r * n;
-    const S* dy = static_cast<const S*>(j.dy) + r * n;
-    const T rstd = rstd_of(j, r);
-    const W vr = wsplat<W>(rstd);
-    S* dx = static_cast<S*>(j.dx) + r * n;
-    S* dres = j.dresidual ? static_cast<S*>(j.dresidual) + r * n : nullptr;
-    const W v0 = wsplat<W>(c.c0), v1 = wsplat<W>(c.c1);
-    const std::int64_t next = ahead_row < j.rows ? (ahead_row - r) * n : 0;
-    const float* kg = kept;
-    const float* kd = kept + n;
-    const auto dx_of = [&](std::int64_t at) NC_LAMBDA {
-      return dx_value(wload<W>(kg + at), wload<W>(kd + at), vr, v0, v1);
+    // Generic, so that its body exists only where kKept (the kept values
+    // are f32; f64 rows never keep).
+    const auto kept_dx_of = [&](auto at) NC_LAMBDA {
+      return dx_value(wload<W>(kept + at), wload<W>(kept_d + at), vr, v0, v1);
     };
     std::int64_t i = 0;
     if constexpr (std::is_same_v<S, bf16_t>)
@@ -729,7 +688,17 @@ struct RowBackward {
           prefetch_elements<2 * L>(x + next + i, j.ahead);
           prefetch_elements<2 * L>(dy + next + i, j.ahead);
         }
-        const W even = dx_of(i), odd = dx_of(i + L);
+        // Not a pair returned from a lambda: GCC 12 moved such nested copies
+        // of Halves through the stack (see load_pair_halves_as).
+        W even, odd;
+        if constexpr (kKept) {
+          even = kept_dx_of(i);
+          odd = kept_dx_of(i + L);
+        } else {
+          const auto xv = wload_pair<W>(x + i), dyv = wload_pair<W>(dy + i);
+          even = dx_of(i, xv.even, dyv.even);
+          odd = dx_of(i + L, xv.odd, dyv.odd);
+        }
         wput_pair<K>(dx + i, even, odd, j.stream);
         if (dres != nullptr) wput_pair<K>(dres + i, even, odd, j.stream);
       }
@@ -740,12 +709,21 @@ struct RowBackward {
         prefetch_line(x + next + i, j.ahead);
         prefetch_line(dy + next + i, j.ahead);
       }
-      const W out = dx_of(i);
+      W out;
+      if constexpr (kKept)
+        out = kept_dx_of(i);
+      else
+        out = dx_of(i, wload<W>(x + i), wload<W>(dy + i));
       wput(dx + i, out, j.stream);
       if (dres != nullptr) wput(dres + i, out, j.stream);
     }
     for (; i < n; ++i) {
-      const S out = narrow<S>(dx_value(kg[i], kd[i], rstd, c.c0, c.c1));
+      T value;
+      if constexpr (kKept)
+        value = dx_value(kept[i], kept_d[i], rstd, c.c0, c.c1);
+      else
+        value = dx_value(gamma[i] * widen(dy[i]), widen(x[i]) - mean, rstd, c.c0, c.c1);
+      const S out = narrow<S>(value);
       dx[i] = out;
       if (dres != nullptr) dres[i] = out;
     }
