@@ -98,6 +98,14 @@ NC_INLINE Halves load_halves(const bf16_t* p) {
   return {std::bit_cast<F8>(load_half_bits8(p) << 16),
           std::bit_cast<F8>(load_half_bits8(p + 8) << 16)};
 }
+// Whether any of the 8 lanes has its sign bit set: folded from 8 lanes to
+// 4 and read by movmskps (SSE: every clone has it).
+NC_INLINE bool any_sign_bit(U8 lanes) {
+  typedef std::uint32_t U4 __attribute__((vector_size(16)));
+  const U4 folded = __builtin_shufflevector(lanes, lanes, 0, 1, 2, 3) |
+                    __builtin_shufflevector(lanes, lanes, 4, 5, 6, 7);
+  return _mm_movemask_ps(std::bit_cast<__m128>(folded)) != 0;
+}
 // f16_bits_to_f32 selects per lane between the finite re-biasing and the
 // infinity / NaN encoding; where no lane of the 16 is either (one test),
 // the re-biasing alone gives the same bits.
@@ -109,10 +117,7 @@ NC_INLINE Halves load_halves(const f16_t* p) {
   const U8 lo = load_half_bits8(p), hi = load_half_bits8(p + 8);
   // Below zero where a magnitude is 0x7c00 (infinity) or above (NaN).
   const U8 special = (0x7bffu - (lo & 0x7fffu)) | (0x7bffu - (hi & 0x7fffu));
-  typedef std::uint32_t U4 __attribute__((vector_size(16)));
-  const U4 folded = __builtin_shufflevector(special, special, 0, 1, 2, 3) |
-                    __builtin_shufflevector(special, special, 4, 5, 6, 7);
-  if (__builtin_expect(_mm_movemask_ps(std::bit_cast<__m128>(folded)) == 0, 1))
+  if (__builtin_expect(!any_sign_bit(special), 1))
     return {finite_f16_bits_to_f32(lo), finite_f16_bits_to_f32(hi)};
   return {f16_bits_to_f32(lo), f16_bits_to_f32(hi)};
 }
@@ -136,14 +141,10 @@ NC_INLINE R load_pair_halves_as(const bf16_t* p) {
   return {{bf16_even8(w0), bf16_even8(w1)}, {bf16_odd8(w0), bf16_odd8(w1)}};
 }
 
-// Whether a lane of p is NaN: its unordered lanes, folded from 8 to 4 and
-// read as sign bits by movmskps (SSE: every clone has it).
+// Whether a lane of p is NaN: its unordered lanes (all bits set) read by
+// any_sign_bit.
 NC_INLINE bool any_nan(F8 p) {
-  typedef std::int32_t I4 __attribute__((vector_size(16)));
-  const auto unordered = p != p;
-  const I4 folded = __builtin_shufflevector(unordered, unordered, 0, 1, 2, 3) |
-                    __builtin_shufflevector(unordered, unordered, 4, 5, 6, 7);
-  return _mm_movemask_ps(std::bit_cast<__m128>(folded)) != 0;
+  return any_sign_bit(std::bit_cast<U8>(p != p));
 }
 // Whether a lane of a or b may be NaN, tested on their product: a product
 // is NaN where a factor is, so no NaN goes unseen, and otherwise only
@@ -190,12 +191,8 @@ NC_INLINE void put_halves(bf16_t* p, Halves v, bool stream) {
 // 2^31, so neither wraps), and their OR keeps the sign.
 NC_INLINE bool all_normal_f16(F8 a, F8 b) {
   const U8 ma = std::bit_cast<U8>(a) & 0x7fffffffu, mb = std::bit_cast<U8>(b) & 0x7fffffffu;
-  const U8 out =
-      ((ma - 0x38800000u) | (0x477fefffu - ma)) | ((mb - 0x38800000u) | (0x477fefffu - mb));
-  typedef std::uint32_t U4 __attribute__((vector_size(16)));
-  const U4 folded = __builtin_shufflevector(out, out, 0, 1, 2, 3) |
-                    __builtin_shufflevector(out, out, 4, 5, 6, 7);
-  return _mm_movemask_ps(std::bit_cast<__m128>(folded)) == 0;
+  return !any_sign_bit(((ma - 0x38800000u) | (0x477fefffu - ma)) |
+                       ((mb - 0x38800000u) | (0x477fefffu - mb)));
 }
 // f32_to_f16_bits of lanes that all round to normal finite f16
 // (all_normal_f16): its re-biasing and rounding alone.
