@@ -29,6 +29,14 @@ using namespace support;
 
 namespace {
 
+// The per-call arrays of a call's planes and groups (8192 of each in a
+// 32x256 batch) come from the blocks the thread keeps (line_aligned.hpp).
+using Doubles = LineVector<double>;
+using GroupMoments = LineVector<Moments<double>>;
+Doubles doubles(const std::vector<double>& values) {
+  return {values.begin(), values.end()};
+}
+
 // 32 rows of 256 f32 channels are 32 KiB, fetched during the block before.
 // The statistics' one pass about a shift per block needs blocks of at most
 // 64 rows (see kBlockShiftRows).
@@ -460,7 +468,7 @@ bool stream_output(const Planes& pl, const void* out, std::int64_t arrays) {
 // Per-plane moments in double: every plane has `spatial` elements.
 struct PlaneMoments {
   std::int64_t count;
-  std::vector<double> mean, m2;  // [sample][channel]
+  Doubles mean, m2;  // [sample][channel]
 };
 
 // Where the statistics and the backward sums tasks leave their results:
@@ -476,7 +484,7 @@ std::size_t chunk_results(const Planes& pl) {
 // The statistics tasks' results (see plane_results).
 struct StatsResults {
   ComputeArray mean, m2;
-  std::vector<double> chunk_mean, chunk_m2;
+  Doubles chunk_mean, chunk_m2;
   explicit StatsResults(const Planes& pl)
       : mean(pl.data, plane_results(pl)),
         m2(mean),
@@ -523,7 +531,7 @@ void sample_plane_moments(const Planes& pl, const StatsResults& r, std::int64_t 
 // group and instance norm: sample n's planes merged into its groups, in
 // channel order.
 void merge_sample_groups(const Geometry& g, const PlaneMoments& planes, std::int64_t n,
-                         std::vector<Moments<double>>& groups) {
+                         GroupMoments& groups) {
   for (std::int64_t c = 0; c < g.channels; ++c) {
     const auto i = std::size_t(n * g.channels + c);
     auto& group = groups[std::size_t(group_of(g, n, c))];
@@ -533,7 +541,7 @@ void merge_sample_groups(const Geometry& g, const PlaneMoments& planes, std::int
 
 // batch_norm: channel c's planes over the samples, in sample order.
 void merge_batch_groups(const Geometry& g, const PlaneMoments& planes,
-                        std::vector<Moments<double>>& groups) {
+                        GroupMoments& groups) {
   const auto C = g.channels;
   std::vector<double> mean(static_cast<std::size_t>(C)), m2(mean);
   for (std::int64_t n = 0; n < g.batch; ++n)
@@ -545,7 +553,7 @@ void merge_batch_groups(const Geometry& g, const PlaneMoments& planes,
 
 // SyncBN: combines each channel's moments over the ranks exactly: first the
 // global mean from the sums, then every rank's m2 moved to that mean.
-void moments_over_ranks(const nc_collectives& coll, std::vector<Moments<double>>& groups) {
+void moments_over_ranks(const nc_collectives& coll, GroupMoments& groups) {
   const auto C = groups.size();
   std::vector<double> sums(2 * C);
   for (std::size_t c = 0; c < C; ++c) {
@@ -566,13 +574,13 @@ void moments_over_ranks(const nc_collectives& coll, std::vector<Moments<double>>
 }
 
 struct GroupStats {
-  std::vector<double> mean, rstd;
+  Doubles mean, rstd;
 };
 
 GroupStats rstd_from_running(const Geometry& g, DType stats, const void* rm, const void* rv,
                              double eps) {
   auto running = running_moments_per_group(g, stats, rm, rv);
-  GroupStats s{std::move(running.mean), std::move(running.var)};
+  GroupStats s{doubles(running.mean), doubles(running.var)};
   for (auto& v : s.rstd) v = 1.0 / std::sqrt(v + eps);
   return s;
 }
@@ -581,7 +589,7 @@ GroupStats rstd_from_running(const Geometry& g, DType stats, const void* rm, con
 // normalize pass, y = (x - mean) * scale + shift.
 struct ForwardPlan {
   GroupStats stats;
-  std::vector<double> var;  // training: the groups' biased variances
+  Doubles var;  // training: the groups' biased variances
   std::int64_t count = 0;   // training: the elements of each group (over the ranks for SyncBN)
   std::vector<double> gamma, beta;
   ComputeArray mean, scale, shift;
@@ -632,12 +640,12 @@ void forward_fused(const ForwardCall& call, const Planes& pl, ForwardPlan& plan)
   const AffineJob affine_job = plan.job(call, pl);
   const auto stats_task = kStats.at(kernel_isa());
   const auto affine_task = kAffine.at(kernel_isa());
-  PlaneMoments planes{pl.spatial, std::vector<double>(std::size_t(pl.count())),
-                      std::vector<double>(std::size_t(pl.count()))};
+  PlaneMoments planes{pl.spatial, Doubles(std::size_t(pl.count())),
+                      Doubles(std::size_t(pl.count()))};
   const std::int64_t groups_per_sample = g.group_count / g.batch;
   plan.count = g.group_size;  // no ranks here
   parallel_for(pl.batch, pl.channels * pl.spatial, [&](std::int64_t b, std::int64_t e) {
-    std::vector<Moments<double>> groups(std::size_t(g.group_count));
+    GroupMoments groups(std::size_t(g.group_count));
     for (std::int64_t n = b; n < e; ++n) {
       const auto [first, last] = sample_tasks(pl, n);
       stats_task(stats_job, first, last);
@@ -660,10 +668,10 @@ void forward_in_passes(const ForwardCall& call, const Planes& pl, ForwardPlan& p
     const auto task = kStats.at(kernel_isa());
     parallel_for(pl.tasks(), elements_per_task(pl),
                  [&](std::int64_t b, std::int64_t e) { task(job, b, e); });
-    PlaneMoments planes{pl.spatial, std::vector<double>(std::size_t(pl.count())),
-                        std::vector<double>(std::size_t(pl.count()))};
+    PlaneMoments planes{pl.spatial, Doubles(std::size_t(pl.count())),
+                        Doubles(std::size_t(pl.count()))};
     for (std::int64_t n = 0; n < pl.batch; ++n) sample_plane_moments(pl, results, n, planes);
-    std::vector<Moments<double>> groups(std::size_t(g.group_count));
+    GroupMoments groups(std::size_t(g.group_count));
     if (g.op == NC_OP_BATCH_NORM)
       merge_batch_groups(g, planes, groups);
     else
@@ -682,7 +690,7 @@ void forward_in_passes(const ForwardCall& call, const Planes& pl, ForwardPlan& p
 // The backward sums tasks' results (see plane_results).
 struct SumsResults {
   ComputeArray s1, s2;
-  std::vector<double> chunk_s1, chunk_s2;
+  Doubles chunk_s1, chunk_s2;
   explicit SumsResults(const Planes& pl)
       : s1(pl.data, plane_results(pl)), s2(s1), chunk_s1(chunk_results(pl)), chunk_s2(chunk_s1) {}
   SumsJob job(const Planes& pl, const BackwardCall& call, const void* mean) {
@@ -697,9 +705,9 @@ struct SumsResults {
 struct BackwardPlan {
   GroupStats stats;
   std::vector<double> gamma;
-  std::vector<double> sum_dy, sum_dy_d;  // per plane [sample][channel]
-  std::vector<double> group_sums;        // sum(g), then sum(g * (x - mean)), per group
-  std::vector<double> c0, c1;            // per group
+  Doubles sum_dy, sum_dy_d;  // per plane [sample][channel]
+  Doubles group_sums;        // sum(g), then sum(g * (x - mean)), per group
+  Doubles c0, c1;            // per group
   ComputeArray mean, a, k0, k1;          // per plane, in slot order
   BackwardPlan(const BackwardCall& call, const Planes& pl)
       : gamma(param_values<double>(call.geo.param, call.gamma, call.geo.channels, 1.0)),
@@ -837,7 +845,7 @@ void forward_channels(const ForwardCall& call) {
   if (call.running_stats) {
     plan.stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
   } else {
-    plan.stats = {std::vector<double>(groups), std::vector<double>(groups)};
+    plan.stats = {Doubles(groups), Doubles(groups)};
     plan.var.resize(groups);
   }
   if (fuse_samples(call, pl))
@@ -858,8 +866,8 @@ void backward_channels(const BackwardCall& call) {
   if (call.running_stats) {
     plan.stats = rstd_from_running(g, g.stats, call.running_mean, call.running_var, p.eps);
   } else {
-    plan.stats.mean = load_values(g.stats, call.saved_mean, g.group_count);
-    plan.stats.rstd = load_values(g.stats, call.saved_rstd, g.group_count);
+    plan.stats.mean = doubles(load_values(g.stats, call.saved_mean, g.group_count));
+    plan.stats.rstd = doubles(load_values(g.stats, call.saved_rstd, g.group_count));
   }
   for (std::int64_t n = 0; n < g.batch; ++n) plan.set_sample_mean(g, pl, n);
   if (fuse_samples(call, pl))

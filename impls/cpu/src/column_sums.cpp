@@ -5,6 +5,7 @@
 #include <cstring>
 #include <span>
 
+#include "line_aligned.hpp"
 #include "parallel.hpp"
 #include "simd.hpp"
 
@@ -29,7 +30,7 @@ constexpr std::int64_t kColumns = 1024;
 // one before it), and so does the final loop.
 template <class T>
 NC_INLINE void chunk_tree_sums(const T* parts, std::int64_t blocks, std::int64_t cols,
-                               std::int64_t first, std::int64_t width, std::vector<double>& levels,
+                               std::int64_t first, std::int64_t width, std::span<double> levels,
                                double* out) {
   const auto w = std::size_t(width);
   const auto level = [&](int k) { return levels.data() + std::size_t(k) * w; };
@@ -66,12 +67,12 @@ NC_INLINE void chunk_tree_sums(const T* parts, std::int64_t blocks, std::int64_t
 // baseline build took 100 us for the 8192x768 backward's partials.
 NC_SIMD_CLONES void chunk_tree_sums_of(const float* parts, std::int64_t blocks, std::int64_t cols,
                                        std::int64_t first, std::int64_t width,
-                                       std::vector<double>& levels, double* out) {
+                                       std::span<double> levels, double* out) {
   chunk_tree_sums(parts, blocks, cols, first, width, levels, out);
 }
 NC_SIMD_CLONES void chunk_tree_sums_of(const double* parts, std::int64_t blocks, std::int64_t cols,
                                        std::int64_t first, std::int64_t width,
-                                       std::vector<double>& levels, double* out) {
+                                       std::span<double> levels, double* out) {
   chunk_tree_sums(parts, blocks, cols, first, width, levels, out);
 }
 
@@ -86,7 +87,7 @@ std::vector<std::vector<double>> tree_sums(std::span<const T* const> arrays, std
   const std::int64_t chunks = (cols + kColumns - 1) / kColumns;
   const auto tasks = std::int64_t(arrays.size()) * chunks;
   parallel_for(tasks, blocks * std::min(kColumns, cols), [&](std::int64_t begin, std::int64_t end) {
-    std::vector<double> levels(slots * std::size_t(kColumns));
+    LineVector<double> levels(slots * std::size_t(kColumns));
     for (std::int64_t task = begin; task < end; ++task) {
       const auto array = std::size_t(task / chunks);
       const std::int64_t first = (task % chunks) * kColumns;

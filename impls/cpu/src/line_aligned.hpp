@@ -15,16 +15,33 @@ namespace normcheck::cpu {
 
 inline constexpr std::size_t kCacheLine = 64;
 
+// A thread's freed blocks of 4 KiB to 16 MiB, kept for its next
+// allocations of the same power-of-two size. The per-call arrays of a
+// channel norm (per-plane statistics, constants and sums: 64 KiB each for
+// 8192 planes) went back to the system when freed at the top of the heap
+// (glibc trims past 128 KiB free there), and every call took a brk, the
+// other vCPU's TLB flush and the page faults again: batch_norm f32 NCHW
+// 32x256x28x28 forward on two threads took 1.56x the time (issue 17,
+// session 26). Not under AddressSanitizer, which must see every free.
+// Every block is ::operator new(bytes, kCacheLine)'s, so any block may
+// also go straight back with ::operator delete.
+void* take_line_block(std::size_t bytes);
+// false: not kept (size out of range, or the thread keeps enough).
+bool keep_line_block(void* block, std::size_t bytes) noexcept;
+// The size a request of `bytes` is allocated with (its class), 0 for one
+// that is never kept.
+std::size_t line_block_class(std::size_t bytes) noexcept;
+
 template <class T>
 struct LineAllocator {
   using value_type = T;
   LineAllocator() = default;
   template <class U>
   LineAllocator(const LineAllocator<U>&) noexcept {}
-  T* allocate(std::size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{kCacheLine}));
+  T* allocate(std::size_t n) { return static_cast<T*>(take_line_block(n * sizeof(T))); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    if (!keep_line_block(p, n * sizeof(T))) ::operator delete(p, std::align_val_t{kCacheLine});
   }
-  void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, std::align_val_t{kCacheLine}); }
   template <class U>
   bool operator==(const LineAllocator<U>&) const noexcept {
     return true;
@@ -34,50 +51,24 @@ struct LineAllocator {
 template <class T>
 using LineVector = std::vector<T, LineAllocator<T>>;
 
-// An uninitialized array of n trivial values on a cache line.
+// An uninitialized array of n trivial values on a cache line; its block
+// goes back to the thread's kept ones when freed, as a LineVector's does.
+// The per-call arrays that need no zeroing (the row norms' per-row
+// statistics, the row backward's dgamma/dbeta partials: 4 MiB for an
+// 8192x4096 backward, whose pages faulted in again on every call cost
+// 25-40 us in half the ln f32 8192x768 forwards) are such buffers.
 struct LineFree {
+  std::size_t bytes = 0;
   template <class T>
   void operator()(T* p) const noexcept {
-    LineAllocator<T>{}.deallocate(p, 0);
+    if (!keep_line_block(p, bytes)) ::operator delete(p, std::align_val_t{kCacheLine});
   }
 };
 template <class T>
 using LineBuffer = std::unique_ptr<T[], LineFree>;
 template <class T>
 LineBuffer<T> line_buffer(std::size_t n) {
-  return LineBuffer<T>(LineAllocator<T>{}.allocate(n));
-}
-
-// The per-call arrays a calling thread keeps between calls, one buffer per
-// use, so that two live at once never share one.
-enum class KeptUse { dgamma_partials, dbeta_partials, row_mean, row_rstd, count };
-
-// An uninitialized array of n doubles on a cache line, kept by the calling
-// thread for `use` from call to call up to 16 MiB (larger ones are freed
-// by the next call for that use). Freed after each call, such an array went
-// back to the system whenever it sat at the top of the heap (glibc trims
-// past 128 KiB free there), and the next call faulted its pages in again,
-// on this VM at microseconds a page: the partials of an 8192x4096 backward
-// (4 MiB), and the 64 KiB mean and rstd of an 8192-row forward, which cost
-// 25-40 us in half the ln f32 8192x768 forwards (0.7-0.9 ms).
-inline double* kept_doubles(KeptUse use, std::size_t n) {
-  constexpr std::size_t kKeep = std::size_t(16) << 20;
-  constexpr auto uses = std::size_t(KeptUse::count);
-  thread_local LineBuffer<double> kept[uses];
-  thread_local std::size_t kept_size[uses] = {};
-  thread_local LineBuffer<double> once[uses];
-  const auto u = std::size_t(use);
-  if (n * sizeof(double) > kKeep) {
-    once[u] = line_buffer<double>(n);
-    return once[u].get();
-  }
-  once[u].reset();
-  if (kept_size[u] < n) {
-    kept[u].reset();
-    kept[u] = line_buffer<double>(n);
-    kept_size[u] = n;
-  }
-  return kept[u].get();
+  return LineBuffer<T>(LineAllocator<T>{}.allocate(n), LineFree{n * sizeof(T)});
 }
 
 }  // namespace normcheck::cpu

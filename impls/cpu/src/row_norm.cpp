@@ -736,14 +736,14 @@ NC_KERNEL_BUILDS(kBackward, RowBackwardJob, RowBackward, j.data);
 // left uninitialized: each block's task zeroes its own partials, in
 // parallel and on the thread that then adds to them, where zeroing them all
 // here (and faulting in their pages) was serial time. Kept by the calling
-// thread between calls (kept_doubles).
+// thread between calls (line_buffer).
 class BlockPartials {
  public:
-  BlockPartials(DType data, std::int64_t count, KeptUse use)
+  BlockPartials(DType data, std::int64_t count)
       : wide_(data == DType::f64),
-        storage_(count > 0 ? kept_doubles(use, std::size_t(wide_ ? count : (count + 1) / 2))
+        storage_(count > 0 ? line_buffer<double>(std::size_t(wide_ ? count : (count + 1) / 2))
                            : nullptr) {}
-  void* data() const { return storage_; }
+  void* data() const { return storage_.get(); }
   // Each one's partials summed over the blocks, per column pairwise, in
   // double; all of them in one split over the threads.
   static std::vector<std::vector<double>> combine(std::span<const BlockPartials* const> parts,
@@ -762,7 +762,7 @@ class BlockPartials {
   }
 
   bool wide_;
-  double* storage_;
+  LineBuffer<double> storage_;
 };
 
 std::int64_t compute_bytes(DType data) {
@@ -814,17 +814,17 @@ LineVector<bf16_t> packed_params(DType data, const std::vector<double>& values) 
 }
 
 // Per-row saved statistics (zeros where `saved` is null: rms's mean) in
-// the compute type, in the calling thread's kept buffer for `use`.
-const void* saved_in_compute_type(const Geometry& g, const void* saved, KeptUse use) {
+// the compute type, in a buffer the calling thread keeps (line_buffer).
+LineBuffer<double> saved_in_compute_type(const Geometry& g, const void* saved) {
   const auto rows = std::size_t(g.rows);
   const bool wide = g.data == DType::f64;
-  double* const storage = kept_doubles(use, wide ? rows : (rows + 1) / 2);
+  auto storage = line_buffer<double>(wide ? rows : (rows + 1) / 2);
   for (std::size_t i = 0; i < rows; ++i) {
     const double v = saved != nullptr ? numeric::load(g.stats, saved, i) : 0.0;
     if (wide)
       storage[i] = v;
     else
-      reinterpret_cast<float*>(storage)[i] = float(v);
+      reinterpret_cast<float*>(storage.get())[i] = float(v);
   }
   return storage;
 }
@@ -841,8 +841,8 @@ void forward_rows(const ForwardCall& call) {
   const ComputeArray beta(g.data, pair_order(g.data, beta_values));
   // Every row's task writes its row's mean and rstd.
   const auto rows = std::size_t(g.rows);
-  const std::span<double> mean(kept_doubles(KeptUse::row_mean, rows), rows),
-      rstd(kept_doubles(KeptUse::row_rstd, rows), rows);
+  const auto mean_storage = line_buffer<double>(rows), rstd_storage = line_buffer<double>(rows);
+  const std::span<double> mean(mean_storage.get(), rows), rstd(rstd_storage.get(), rows);
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   // This row and the next, gamma and beta, and f16's widened row.
   const std::int64_t wide_params = 2 * g.cols * compute_bytes(g.data),
@@ -891,14 +891,13 @@ void backward_rows(const BackwardCall& call) {
   const bool rms = call.problem->op == NC_OP_RMS_NORM;
   const ComputeArray gamma(
       g.data, pair_order(g.data, param_values<double>(g.param, call.gamma, g.cols, 1.0)));
-  const void* mean = saved_in_compute_type(g, rms ? nullptr : call.saved_mean, KeptUse::row_mean);
-  const void* rstd = saved_in_compute_type(g, call.saved_rstd, KeptUse::row_rstd);
+  const auto mean = saved_in_compute_type(g, rms ? nullptr : call.saved_mean);
+  const auto rstd = saved_in_compute_type(g, call.saved_rstd);
   const std::int64_t blocks = block_count(g.rows);
   const auto row_bytes = g.cols * std::int64_t(numeric::dtype_size(g.data));
   const bool want_params = call.dgamma != nullptr || call.dbeta != nullptr;
-  const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0,
-                                  KeptUse::dgamma_partials);
-  const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0, KeptUse::dbeta_partials);
+  const BlockPartials dgamma_part(g.data, want_params ? blocks * g.cols : 0);
+  const BlockPartials dbeta_part(g.data, want_params ? blocks * g.cols : 0);
   // x and dy of this row and the next, gamma, the dgamma/dbeta partials, and
   // f16's kept g and d (see kKeepTerms).
   const std::int64_t working_set = 4 * row_bytes +
@@ -914,8 +913,8 @@ void backward_rows(const BackwardCall& call) {
                            call.dx,
                            call.dresidual,
                            gamma.data(),
-                           mean,
-                           rstd,
+                           mean.get(),
+                           rstd.get(),
                            want_params ? dgamma_part.data() : nullptr,
                            want_params ? dbeta_part.data() : nullptr,
                            should_stream(call.dx, g.rows * row_bytes, arrays, row_bytes) &&

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "../src/kernels.hpp"
 #include "../src/line_aligned.hpp"
@@ -44,20 +45,45 @@ TEST_CASE("compute arrays start on a cache line in both compute types") {
   }
 }
 
-TEST_CASE("kept arrays are kept per use, on a cache line") {
-  using cpu::KeptUse;
-  double* const mean = cpu::kept_doubles(KeptUse::row_mean, 8192);
-  double* const rstd = cpu::kept_doubles(KeptUse::row_rstd, 8192);
-  CHECK(on_line(mean));
-  CHECK(on_line(rstd));
-  CHECK(mean != rstd);                          // two uses live in one call
-  std::memset(mean, 0, 8192 * sizeof(double));  // the whole extent is ours (ASan checks)
-  // The next call of the same or a smaller size gets the same pages back.
-  CHECK(cpu::kept_doubles(KeptUse::row_mean, 8192) == mean);
-  CHECK(cpu::kept_doubles(KeptUse::row_mean, 100) == mean);
-  const std::size_t big = std::size_t(3) << 20;  // 24 MiB: past what is kept
-  double* const grown = cpu::kept_doubles(KeptUse::row_mean, big);
-  CHECK(on_line(grown));
-  std::memset(grown, 0, big * sizeof(double));
-  CHECK(cpu::kept_doubles(KeptUse::row_rstd, 8192) == rstd);  // untouched by the other use
+// A freed per-call array of 4 KiB to 16 MiB comes back to the same
+// thread's next one of its power-of-two class (line_aligned.cpp): freed to
+// glibc at the top of the heap it was trimmed and faulted in again on every
+// call (issue 17, session 26). Exact: the same address.
+TEST_CASE("a thread's freed line blocks come back to its next array of the same class") {
+  const std::size_t n = 8192;  // 64 KiB of doubles: 8192 planes' means
+  if (cpu::line_block_class(n * sizeof(double)) == 0) {
+    WARN("skipped: blocks are not kept under AddressSanitizer, which must see every free");
+    return;
+  }
+  CHECK(cpu::line_block_class(n * sizeof(double)) == n * sizeof(double));
+  CHECK(cpu::line_block_class(7000 * sizeof(double)) == n * sizeof(double));
+  CHECK(cpu::line_block_class(1000) == 0);                         // below 4 KiB: glibc's bins
+  CHECK(cpu::line_block_class((std::size_t(16) << 20) + 8) == 0);  // above 16 MiB: not kept
+  const void* first = nullptr;
+  {
+    const cpu::LineVector<double> a(n);
+    first = a.data();
+  }
+  // glibc would hand a freed block to the next request of its size: one
+  // comes first, so that only a kept block can come back to b.
+  const std::vector<char> plain(n * sizeof(double));
+  CHECK(static_cast<const void*>(plain.data()) != first);
+  const cpu::LineVector<double> b(7000);  // same class
+  CHECK(b.data() == first);
+  CHECK(on_line(b.data()));
+  const cpu::LineVector<double> c(n);  // b holds the kept one: a new block
+  CHECK(c.data() != first);
+  // A buffer's block comes back as a vector's does.
+  const void* buffered = nullptr;
+  {
+    auto buffer = cpu::line_buffer<double>(n);
+    std::memset(buffer.get(), 0, n * sizeof(double));  // the whole extent is ours (ASan checks)
+    buffered = buffer.get();
+  }
+  CHECK(cpu::line_buffer<double>(n).get() == buffered);
+  // Past 16 MiB nothing is kept, and the block is still ours whole.
+  const std::size_t big = std::size_t(3) << 20;  // 24 MiB of doubles
+  auto grown = cpu::line_buffer<double>(big);
+  CHECK(on_line(grown.get()));
+  std::memset(grown.get(), 0, big * sizeof(double));
 }
