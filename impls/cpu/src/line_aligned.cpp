@@ -84,11 +84,13 @@ void* take_line_block(std::size_t bytes) {
   return new_block(cls);
 }
 
-bool keep_line_block(void* block, std::size_t bytes) noexcept {
+// Every block is ::operator new(bytes, kCacheLine)'s, kept or not, so any
+// block may go straight back with ::operator delete.
+void give_line_block(void* block, std::size_t bytes) noexcept {
   const auto cls = line_block_class(bytes);
-  if (cls == 0) return false;
-  auto* cache = thread_cache();
-  return cache != nullptr && cache->keep(block, cls);
+  auto* cache = cls == 0 ? nullptr : thread_cache();
+  if (cache == nullptr || !cache->keep(block, cls))
+    ::operator delete(block, std::align_val_t{kCacheLine});
 }
 
 }  // namespace normcheck::cpu

@@ -23,11 +23,10 @@ inline constexpr std::size_t kCacheLine = 64;
 // other vCPU's TLB flush and the page faults again: batch_norm f32 NCHW
 // 32x256x28x28 forward on two threads took 1.56x the time (issue 17,
 // session 26). Not under AddressSanitizer, which must see every free.
-// Every block is ::operator new(bytes, kCacheLine)'s, so any block may
-// also go straight back with ::operator delete.
 void* take_line_block(std::size_t bytes);
-// false: not kept (size out of range, or the thread keeps enough).
-bool keep_line_block(void* block, std::size_t bytes) noexcept;
+// Keeps a block take_line_block gave for `bytes`, or frees it (size out of
+// range or unknown, or the thread keeps enough).
+void give_line_block(void* block, std::size_t bytes) noexcept;
 // The size a request of `bytes` is allocated with (its class), 0 for one
 // that is never kept.
 std::size_t line_block_class(std::size_t bytes) noexcept;
@@ -39,9 +38,7 @@ struct LineAllocator {
   template <class U>
   LineAllocator(const LineAllocator<U>&) noexcept {}
   T* allocate(std::size_t n) { return static_cast<T*>(take_line_block(n * sizeof(T))); }
-  void deallocate(T* p, std::size_t n) noexcept {
-    if (!keep_line_block(p, n * sizeof(T))) ::operator delete(p, std::align_val_t{kCacheLine});
-  }
+  void deallocate(T* p, std::size_t n) noexcept { give_line_block(p, n * sizeof(T)); }
   template <class U>
   bool operator==(const LineAllocator<U>&) const noexcept {
     return true;
@@ -61,7 +58,7 @@ struct LineFree {
   std::size_t bytes = 0;
   template <class T>
   void operator()(T* p) const noexcept {
-    if (!keep_line_block(p, bytes)) ::operator delete(p, std::align_val_t{kCacheLine});
+    give_line_block(p, bytes);
   }
 };
 template <class T>
